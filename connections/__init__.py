@@ -1,0 +1,1 @@
+"""Odoo connections: instances, OAuth client registrations and their credentials."""

@@ -1,0 +1,21 @@
+"""Data dialects: the ways an Odoo server lets a client read records."""
+
+from __future__ import annotations
+
+from .base import Capabilities, CredentialProvider, OdooDataClient
+from .muk_rest import MukRestClient
+
+DIALECTS: dict[str, type[OdooDataClient]] = {
+    MukRestClient.key: MukRestClient,
+}
+
+
+def get_dialect(key: str) -> type[OdooDataClient]:
+    try:
+        return DIALECTS[key]
+    except KeyError:
+        known = ", ".join(sorted(DIALECTS))
+        raise ValueError(f"Unknown Odoo data dialect {key!r}; expected one of: {known}.") from None
+
+
+__all__ = ["Capabilities", "CredentialProvider", "OdooDataClient", "get_dialect", "DIALECTS"]

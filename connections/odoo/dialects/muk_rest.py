@@ -1,0 +1,102 @@
+"""MuK REST (``muk_rest``) data routes: ``/api/v2/search_read/<model>`` and friends."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import requests
+
+from ..errors import OdooAccessDenied, OdooBadResponse, OdooRequestRejected
+from ..transport import json_body
+from .base import Domain, OdooDataClient
+
+
+class MukRestClient(OdooDataClient):
+    key = "muk_rest"
+    api_path = "/api/v2"
+
+    def search_read(
+        self,
+        model: str,
+        *,
+        domain: Domain,
+        fields: list[str],
+        order: str,
+        limit: int,
+        offset: int = 0,
+        context: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        params = {
+            "domain": json.dumps(domain),
+            "fields": json.dumps(fields),
+            "order": order,
+            "limit": str(limit),
+            "offset": str(offset),
+            "with_context": json.dumps(context or {}),
+        }
+        result = self._call("search_read", model, params)
+        if not isinstance(result, list) or not all(isinstance(row, dict) for row in result):
+            raise OdooBadResponse(f"Odoo at {self.host} answered search_read on {model} with something other than a list of records.")
+        return result
+
+    def search_ids(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> list[int]:
+        params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "order": "id asc"}
+        result = self._call("search", model, params)
+        if not isinstance(result, list) or not all(isinstance(item, int) for item in result):
+            raise OdooBadResponse(f"Odoo at {self.host} answered search on {model} with something other than a list of ids.")
+        return result
+
+    def _call(self, route: str, model: str, params: dict[str, str]) -> Any:
+        url = f"{self.base_url}{self.api_path}/{route}/{model}"
+        headers = {"DATABASE": self.database} if self.database else {}
+        response = self._authorized_request("POST", url, data=params, headers=headers)
+        return self._decode(response, route, model)
+
+    def _decode(self, response: requests.Response, route: str, model: str) -> Any:
+        if response.is_redirect:
+            # Odoo sends an unauthenticated browser to /web/login.
+            location = response.headers.get("Location", "")
+            raise OdooBadResponse(
+                f"Odoo at {self.host} redirected {route} on {model} to {location.split('?')[0] or 'another page'}.",
+                status=response.status_code,
+            )
+        body = json_body(response, self.host)
+        if response.status_code == 200:
+            return body
+        detail = _error_message(body)
+        if response.status_code == 403:
+            raise OdooAccessDenied(
+                f"Odoo at {self.host} denied {route} on {model}: {detail}", status=response.status_code
+            )
+        raise OdooRequestRejected(
+            f"Odoo at {self.host} rejected {route} on {model} (HTTP {response.status_code}): {detail}",
+            status=response.status_code,
+        )
+
+    def _is_rejection(self, response: requests.Response) -> bool:
+        # MuK answers an invalid or expired bearer with 401, and some builds
+        # with 403 and an "invalid token" message.
+        if response.status_code == 401:
+            return True
+        if response.status_code == 403:
+            try:
+                message = _error_message(response.json()).lower()
+            except ValueError:
+                return False
+            return "token" in message
+        return False
+
+
+def _error_message(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("message", "error_description", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        nested = body.get("error")
+        if isinstance(nested, dict):
+            return str(nested.get("message") or nested.get("name") or "no message")
+    if isinstance(body, str):
+        return body
+    return "no message"

@@ -1,0 +1,214 @@
+"""Token storage and refresh: one refresh per connection at a time, under a row lock."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .fields import is_undecryptable
+from .models import OAuthToken, OdooConnection
+from .odoo import oauth
+from .odoo.errors import EncryptionKeyMismatch, InvalidClient, InvalidGrant, OdooError, OdooUnauthorized
+
+logger = logging.getLogger(__name__)
+
+
+def client_config(connection: OdooConnection, redirect_uri: str = "") -> oauth.ClientConfig:
+    """Build the model-free OAuth client settings of a connection."""
+    client = connection.oauth_client
+    secret = client.client_secret
+    if is_undecryptable(secret):
+        raise EncryptionKeyMismatch(
+            f"The client secret of connection {connection.pk} cannot be decrypted with the configured keys."
+        )
+    return oauth.ClientConfig(
+        client_id=client.client_id,
+        client_secret=secret or "",
+        authorize_url=client.effective_authorize_url,
+        token_url=client.effective_token_url,
+        revoke_url=client.effective_revoke_url,
+        redirect_uri=redirect_uri,
+        scope=client.scopes,
+        client_auth=client.provider.client_auth,
+    )
+
+
+def store_authorization(connection: OdooConnection, token_set: oauth.TokenSet) -> OAuthToken:
+    """Save the tokens of a fresh authorization and mark the connection connected."""
+    token, _ = OAuthToken.objects.update_or_create(
+        connection=connection,
+        defaults={
+            "access_token": token_set.access_token,
+            "refresh_token": token_set.refresh_token,
+            "token_type": token_set.token_type,
+            "scope": token_set.scope,
+            "expires_at": token_set.expires_at,
+            "obtained_at": token_set.received_at,
+            "refreshed_at": None,
+            "status": OAuthToken.Status.ACTIVE,
+        },
+    )
+    connection.set_status(OdooConnection.Status.CONNECTED)
+    logger.info(
+        "oauth.authorized connection_id=%s expires_at=%s", connection.pk, _iso(token_set.expires_at)
+    )
+    return token
+
+
+def refresh_access_token(connection_id: int, *, seen_access_token: str | None, reason: str) -> OAuthToken:
+    """Refresh the token of a connection unless another worker already did.
+
+    The row lock is held across the token request and the save, so a
+    rotating refresh token is sent once. ``seen_access_token`` is the access
+    token the caller decided to replace: when the stored one differs after
+    the lock is taken, another worker refreshed it and no request is sent.
+    Errors are raised only after the status change they cause is committed.
+    """
+    failure: OdooError | None = None
+    with transaction.atomic():
+        token = (
+            OAuthToken.objects.select_for_update()
+            .select_related("connection__oauth_client")
+            .get(connection_id=connection_id)
+        )
+        failure = record_key_mismatch(token)
+        already_refreshed = seen_access_token is not None and token.access_token != seen_access_token
+        if failure is None and already_refreshed:
+            logger.info("oauth.refresh_skipped connection_id=%s reason=already_refreshed", connection_id)
+            return token
+        if failure is None and not token.refresh_token:
+            failure = InvalidGrant(
+                f"Connection {connection_id} has no refresh token; authorize it again.", error_code="no_refresh_token"
+            )
+            _mark_dead_grant(token, failure)
+        elif failure is None:
+            failure = _refresh_locked(token, reason)
+    if failure is not None:
+        raise failure
+    return token
+
+
+def _refresh_locked(token: OAuthToken, reason: str) -> OdooError | None:
+    connection = token.connection
+    sent_refresh_token = token.refresh_token
+    logger.info(
+        "oauth.refresh_start connection_id=%s reason=%s old_expires_at=%s",
+        connection.pk,
+        reason,
+        _iso(token.expires_at),
+    )
+    try:
+        token_set = oauth.refresh(
+            client_config(connection), refresh_token=sent_refresh_token, timeout=settings.ODOO_HTTP_TIMEOUT
+        )
+    except InvalidGrant as error:
+        # The lock is held and the row was re-read, so the refresh token sent
+        # is still the stored one: no other worker rotated it meanwhile.
+        _mark_dead_grant(token, error)
+        return error
+    except InvalidClient as error:
+        connection.set_status(
+            OdooConnection.Status.CONFIGURATION_ERROR, error_kind=error.kind, error_message=error.message
+        )
+        logger.error("oauth.refresh_invalid_client connection_id=%s", connection.pk)
+        return error
+    except OdooError as error:
+        connection.set_status(OdooConnection.Status.DEGRADED, error_kind=error.kind, error_message=error.message)
+        logger.warning(
+            "oauth.refresh_failed connection_id=%s kind=%s transient=%s", connection.pk, error.kind, error.transient
+        )
+        return error
+
+    token.access_token = token_set.access_token
+    if token_set.refresh_token:
+        token.refresh_token = token_set.refresh_token
+    token.token_type = token_set.token_type
+    if token_set.scope:
+        token.scope = token_set.scope
+    token.expires_at = token_set.expires_at
+    token.refreshed_at = token_set.received_at
+    token.status = OAuthToken.Status.ACTIVE
+    token.save()
+    if connection.status != OdooConnection.Status.CONNECTED:
+        connection.set_status(OdooConnection.Status.CONNECTED)
+    logger.info(
+        "oauth.refresh_done connection_id=%s new_expires_at=%s rotated=%s",
+        connection.pk,
+        _iso(token.expires_at),
+        bool(token_set.refresh_token),
+    )
+    return None
+
+
+def _mark_dead_grant(token: OAuthToken, error: OdooError) -> None:
+    token.status = OAuthToken.Status.INVALID
+    token.save(update_fields=["status"])
+    token.connection.set_status(
+        OdooConnection.Status.NEEDS_REAUTHORIZATION,
+        error_kind=error.kind,
+        error_message="Odoo no longer accepts this connection's grant. Click Reconnect to authorize it again.",
+    )
+    logger.error("oauth.grant_dead connection_id=%s", token.connection_id)
+
+
+def check_decryptable(token: OAuthToken) -> None:
+    """Raise EncryptionKeyMismatch, and record it, when a stored token cannot be decrypted."""
+    error = record_key_mismatch(token)
+    if error is not None:
+        raise error
+
+
+def record_key_mismatch(token: OAuthToken) -> EncryptionKeyMismatch | None:
+    """Return, and record on the connection, the error of an undecryptable token."""
+    if not (is_undecryptable(token.access_token) or is_undecryptable(token.refresh_token)):
+        return None
+    connection = token.connection
+    error = EncryptionKeyMismatch(
+        f"The tokens of connection {connection.pk} cannot be decrypted with the configured "
+        "DJANGO_SECRET_KEY and DJANGO_SALT_KEY. Restore the old key, or list it in "
+        "DJANGO_SECRET_KEY_FALLBACKS, then run 'manage.py check'."
+    )
+    if connection.status != OdooConnection.Status.KEY_MISMATCH:
+        connection.set_status(OdooConnection.Status.KEY_MISMATCH, error_kind=error.kind, error_message=error.message)
+        logger.error("oauth.key_mismatch connection_id=%s", connection.pk)
+    return error
+
+
+class OAuthCredentials:
+    """Bearer credentials of one connection for the data clients."""
+
+    def __init__(self, connection: OdooConnection) -> None:
+        self.connection = connection
+
+    def _current(self) -> OAuthToken:
+        try:
+            token = OAuthToken.objects.select_related("connection").get(connection=self.connection)
+        except OAuthToken.DoesNotExist:
+            raise OdooUnauthorized(f"Connection {self.connection.pk} is not linked; click Connect.") from None
+        check_decryptable(token)
+        if token.status == OAuthToken.Status.INVALID:
+            raise InvalidGrant(
+                f"Connection {self.connection.pk} needs re-authorization; click Reconnect.", error_code="invalid_grant"
+            )
+        return token
+
+    def authorization_header(self) -> str:
+        token = self._current()
+        if token.expires_within(settings.ODOO_TOKEN_REFRESH_MARGIN):
+            token = refresh_access_token(
+                self.connection.pk, seen_access_token=token.access_token, reason="expiring"
+            )
+        return f"Bearer {token.access_token}"
+
+    def renew_after_rejection(self, rejected_header: str) -> bool:
+        rejected = rejected_header.removeprefix("Bearer ")
+        logger.warning("oauth.access_token_rejected connection_id=%s", self.connection.pk)
+        token = refresh_access_token(self.connection.pk, seen_access_token=rejected, reason="rejected")
+        return token.access_token != rejected
+
+
+def _iso(moment) -> str:  # noqa: ANN001
+    return moment.isoformat() if moment else "unknown"
