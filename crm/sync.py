@@ -1,0 +1,393 @@
+"""The sync service: read ``crm.lead`` incrementally and upsert it, page by page.
+
+One run: take the connection's lock, read pages from the stored cursor (see
+``crm.paging``), save each page and its cursor in one transaction, record
+the run. A page that fails is retried with backoff; the cursor never passes
+a page that was not saved.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connections.clients import build_data_client
+from connections.models import OdooConnection
+from connections.odoo.dialects import OdooDataClient
+from connections.odoo.errors import (
+    InvalidClient,
+    InvalidGrant,
+    OdooAccessDenied,
+    OdooError,
+    OdooUnauthorized,
+)
+
+from .mapping import MappedLead, MappingError, map_lead
+from .models import Lead, SyncCursor, SyncRun
+from .paging import Position, iter_pages
+from .related import RelatedRecords
+
+logger = logging.getLogger(__name__)
+
+# Fields read from crm.lead; they exist in Odoo 16 to 19 alike.
+LEAD_FIELDS = [
+    "name",
+    "type",
+    "active",
+    "stage_id",
+    "probability",
+    "expected_revenue",
+    "priority",
+    "user_id",
+    "team_id",
+    "partner_id",
+    "partner_name",
+    "contact_name",
+    "email_from",
+    "phone",
+    "city",
+    "country_id",
+    "tag_ids",
+    "date_deadline",
+    "date_closed",
+    "lost_reason_id",
+    "company_id",
+    "description",
+    "create_date",
+    "write_date",
+]
+
+# Columns an upsert overwrites: everything but the identity of the row.
+LEAD_UPDATE_FIELDS = [
+    "name",
+    "type",
+    "stage",
+    "probability",
+    "expected_revenue",
+    "priority",
+    "salesperson",
+    "team",
+    "company_name",
+    "contact_name",
+    "partner_name",
+    "email",
+    "phone",
+    "city",
+    "country",
+    "date_deadline",
+    "date_closed",
+    "lost_reason",
+    "odoo_company",
+    "active",
+    "status",
+    "create_date",
+    "write_date",
+    "raw",
+    "synced_at",
+]
+
+
+class SyncLockLost(OdooError):
+    """The run's lock expired and may belong to another run now."""
+
+    kind = "lock_lost"
+
+
+ProgressCallback = Callable[[SyncRun], None]
+
+
+def run_sync(
+    connection_id: int, *, full: bool = False, progress: ProgressCallback | None = None
+) -> SyncRun | None:
+    """Run one sync of a connection; return its record, or None when it cannot run at all."""
+    connection = OdooConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        logger.info("sync.skipped connection_id=%s reason=deleted", connection_id)
+        return None
+    if not connection.is_linked:
+        logger.info("sync.skipped connection_id=%s reason=%s", connection_id, connection.status)
+        return None
+    owner = secrets.token_hex(16)
+    if not acquire_lock(connection, owner):
+        run = SyncRun.objects.create(
+            connection=connection,
+            full=full,
+            status=SyncRun.Status.SKIPPED,
+            finished_at=timezone.now(),
+            error_message="Another sync of this connection is running.",
+        )
+        logger.info("sync.skipped connection_id=%s reason=locked run_id=%s", connection_id, run.pk)
+        return run
+    try:
+        return LeadSync(connection, owner, full=full, progress=progress).run()
+    finally:
+        release_lock(connection, owner)
+
+
+def acquire_lock(connection: OdooConnection, owner: str) -> bool:
+    """Take the connection's run lock unless a live run holds it."""
+    SyncCursor.objects.get_or_create(connection=connection)
+    now = timezone.now()
+    taken = (
+        SyncCursor.objects.filter(connection=connection)
+        .filter(Q(lock_owner="") | Q(lock_expires_at__lt=now))
+        .update(lock_owner=owner, lock_expires_at=now + timedelta(seconds=settings.ODOO_SYNC_LOCK_TTL))
+    )
+    return taken == 1
+
+
+def release_lock(connection: OdooConnection, owner: str) -> None:
+    """Release the lock only if ``owner`` still holds it."""
+    SyncCursor.objects.filter(connection=connection, lock_owner=owner).update(lock_owner="", lock_expires_at=None)
+
+
+class LeadSync:
+    """One run of the lead sync for one connection; the caller holds the lock."""
+
+    def __init__(
+        self, connection: OdooConnection, owner: str, *, full: bool, progress: ProgressCallback | None = None
+    ) -> None:
+        self.connection = connection
+        self.owner = owner
+        self.full = full
+        self.progress = progress
+        self.page_size = settings.ODOO_SYNC_PAGE_SIZE
+        self.cursor = SyncCursor.objects.get(connection=connection)
+        self.run_record = SyncRun.objects.create(
+            connection=connection, full=full, cursor_before=self._cursor_label()
+        )
+
+    def _cursor_label(self) -> str:
+        if self.cursor.write_date is None:
+            return ""
+        return str(Position(self.cursor.write_date, self.cursor.last_id))
+
+    def run(self) -> SyncRun:
+        run = self.run_record
+        logger.info("sync.start connection_id=%s run_id=%s full=%s", self.connection.pk, run.pk, self.full)
+        try:
+            client = build_data_client(self.connection)
+            context = self._context(client)
+            self.related = RelatedRecords(self.connection, client, context)
+            self._read_all(client, context)
+        except (OdooError, MappingError) as error:
+            self._fail(error)
+        except SoftTimeLimitExceeded:
+            # Every saved page committed with its cursor; the next run resumes.
+            self._fail(OdooError("The run reached its soft time limit and stopped after its last saved page."))
+            self.run_record.error_kind = "time_limit"
+        else:
+            run.status = SyncRun.Status.SUCCEEDED
+            if self.connection.status == OdooConnection.Status.DEGRADED:
+                self.connection.set_status(OdooConnection.Status.CONNECTED)
+        run.finished_at = timezone.now()
+        run.cursor_after = self._cursor_label()
+        run.save()
+        logger.info(
+            "sync.finished connection_id=%s run_id=%s status=%s pages=%s fetched=%s created=%s updated=%s",
+            self.connection.pk,
+            run.pk,
+            run.status,
+            run.pages,
+            run.fetched,
+            run.created,
+            run.updated,
+        )
+        return run
+
+    # --- reading ---------------------------------------------------------
+
+    def _context(self, client: OdooDataClient) -> dict[str, Any]:
+        if self.full or not self.cursor.company_ids:
+            # Without allowed_company_ids Odoo reads only the user's current
+            # company; res.company lists the companies the user may use.
+            company_ids = client.search_ids("res.company", domain=[], context={})
+            if company_ids != self.cursor.company_ids:
+                self.cursor.company_ids = company_ids
+                SyncCursor.objects.filter(pk=self.cursor.pk).update(company_ids=company_ids)
+        context: dict[str, Any] = {"active_test": False}
+        if self.cursor.company_ids:
+            context["allowed_company_ids"] = self.cursor.company_ids
+        return context
+
+    def _start_position(self) -> Position | None:
+        if self.full or self.cursor.write_date is None:
+            return None
+        overlap = settings.ODOO_SYNC_OVERLAP
+        if overlap > 0:
+            # Odoo's write_date is the start of the writing transaction, so a
+            # long transaction can commit a value older than one already seen.
+            return Position(self.cursor.write_date - timedelta(seconds=overlap), 0)
+        return Position(self.cursor.write_date, self.cursor.last_id)
+
+    def _read_all(self, client: OdooDataClient, context: dict[str, Any]) -> None:
+        def fetch(domain: list[Any], order: str, limit: int) -> list[dict[str, Any]]:
+            return self._fetch_with_retry(
+                lambda: client.search_read(
+                    "crm.lead", domain=domain, fields=LEAD_FIELDS, order=order, limit=limit, context=context
+                )
+            )
+
+        for page in iter_pages(fetch, start=self._start_position(), page_size=self.page_size):
+            self._fetch_with_retry(lambda rows=page.rows: self.related.fetch_unknown(rows))
+            self._save_page(page.rows, page.position)
+            if self.progress:
+                self.progress(self.run_record)
+
+    def _fetch_with_retry(self, call: Callable[[], Any]) -> Any:
+        attempts = max(1, settings.ODOO_SYNC_PAGE_ATTEMPTS)
+        for attempt in range(1, attempts + 1):
+            try:
+                return call()
+            except OdooError as error:
+                if not error.transient or attempt == attempts:
+                    raise
+                delay = min(2.0 ** (attempt - 1), settings.ODOO_SYNC_MAX_BACKOFF)
+                if error.retry_after is not None:
+                    if error.retry_after > settings.ODOO_SYNC_MAX_BACKOFF:
+                        raise
+                    delay = max(delay, error.retry_after)
+                logger.warning(
+                    "sync.page_retry connection_id=%s run_id=%s attempt=%s kind=%s delay=%.1f",
+                    self.connection.pk,
+                    self.run_record.pk,
+                    attempt,
+                    error.kind,
+                    delay,
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    # --- writing ---------------------------------------------------------
+
+    def _save_page(self, rows: list[dict[str, Any]], position: Position | None) -> None:
+        by_id = {row["id"]: row for row in rows}
+        mapped = [map_lead(row, won_stage_ids=self.related.won_stage_ids) for row in by_id.values()]
+        run = self.run_record
+        with transaction.atomic():
+            self.related.sync_references(mapped)
+            counts = self._upsert_leads(mapped)
+            self._store_cursor(position)
+            run.pages += 1
+            run.fetched += len(rows)
+            for name, value in counts.items():
+                setattr(run, name, getattr(run, name) + value)
+            SyncRun.objects.filter(pk=run.pk).update(
+                pages=F("pages") + 1, fetched=F("fetched") + len(rows), **{k: F(k) + v for k, v in counts.items()}
+            )
+
+    def _upsert_leads(self, mapped: list[MappedLead]) -> dict[str, int]:
+        existing = {
+            odoo_id: (active, raw)
+            for odoo_id, active, raw in Lead.objects.filter(
+                connection=self.connection, odoo_id__in=[lead.odoo_id for lead in mapped]
+            ).values_list("odoo_id", "active", "raw")
+        }
+        counts = {"created": 0, "updated": 0, "archived": 0, "restored": 0}
+        changed: list[MappedLead] = []
+        for lead in mapped:
+            previous = existing.get(lead.odoo_id)
+            if previous is None:
+                counts["created"] += 1
+            elif previous[1] == lead.values["raw"]:
+                continue
+            else:
+                counts["updated"] += 1
+                was_active, is_active = previous[0], lead.values["active"]
+                if was_active and not is_active:
+                    counts["archived"] += 1
+                elif is_active and not was_active:
+                    counts["restored"] += 1
+            changed.append(lead)
+        if not changed:
+            return counts
+
+        objects = [self._lead_object(lead) for lead in changed]
+        Lead.objects.bulk_create(
+            objects,
+            update_conflicts=True,
+            unique_fields=["connection", "odoo_id"],
+            update_fields=LEAD_UPDATE_FIELDS,
+        )
+        through = Lead.tags.through
+        through.objects.filter(lead_id__in=[lead.pk for lead in objects]).delete()
+        through.objects.bulk_create(
+            [
+                through(lead_id=obj.pk, tag_id=tag_pk)
+                for obj, lead in zip(objects, changed, strict=True)
+                for tag_pk in self.related.tag_pks(lead.tag_ids)
+            ]
+        )
+        return counts
+
+    def _lead_object(self, lead: MappedLead) -> Lead:
+        related = self.related
+        return Lead(
+            connection=self.connection,
+            odoo_id=lead.odoo_id,
+            stage_id=related.pk_of(related.stages, lead.stage),
+            salesperson_id=related.pk_of(related.salespeople, lead.salesperson),
+            team_id=related.pk_of(related.teams, lead.team),
+            **lead.values,
+        )
+
+    def _store_cursor(self, position: Position | None) -> None:
+        """Move the cursor forward (never back) and renew the lock, in the page's transaction."""
+        cursor = self.cursor
+        updates: dict[str, Any] = {
+            "lock_expires_at": timezone.now() + timedelta(seconds=settings.ODOO_SYNC_LOCK_TTL),
+        }
+        current = Position(cursor.write_date, cursor.last_id) if cursor.write_date else None
+        if position is not None and (current is None or position > current):
+            updates.update(write_date=position.write_date, last_id=position.last_id)
+        stored = SyncCursor.objects.filter(pk=cursor.pk, lock_owner=self.owner).update(**updates)
+        if stored != 1:
+            raise SyncLockLost(
+                f"The sync lock of connection {self.connection.pk} expired during the run; the page was not saved."
+            )
+        if "write_date" in updates:
+            cursor.write_date, cursor.last_id = position.write_date, position.last_id
+
+    # --- errors ----------------------------------------------------------
+
+    def _fail(self, error: Exception) -> None:
+        run = self.run_record
+        run.status = SyncRun.Status.PARTIAL if run.pages else SyncRun.Status.FAILED
+        run.error_kind = getattr(error, "kind", "mapping_error")
+        run.error_message = getattr(error, "message", str(error))[:2000]
+        log = logger.warning if getattr(error, "transient", False) else logger.error
+        log(
+            "sync.failed connection_id=%s run_id=%s kind=%s message=%s",
+            self.connection.pk,
+            run.pk,
+            run.error_kind,
+            run.error_message,
+        )
+        self._update_connection_status(error)
+
+    def _update_connection_status(self, error: Exception) -> None:
+        connection = self.connection
+        connection.refresh_from_db(fields=["status"])
+        if isinstance(error, InvalidGrant | InvalidClient) or connection.status not in (
+            OdooConnection.Status.CONNECTED,
+            OdooConnection.Status.DEGRADED,
+        ):
+            # The credential layer already recorded what staff must do.
+            return
+        Status = OdooConnection.Status
+        if isinstance(error, OdooUnauthorized):
+            connection.set_status(Status.NEEDS_REAUTHORIZATION, error_kind=error.kind, error_message=error.message)
+        elif isinstance(error, OdooAccessDenied):
+            connection.set_status(Status.CONFIGURATION_ERROR, error_kind=error.kind, error_message=error.message)
+        elif isinstance(error, OdooError) and error.transient:
+            connection.set_status(Status.DEGRADED, error_kind=error.kind, error_message=error.message)
