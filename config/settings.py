@@ -200,3 +200,23 @@ ODOO_SYNC_LOCK_TTL = env.int("ODOO_SYNC_LOCK_TTL", default=900)
 # wait between two of them (a longer Retry-After ends the run as partial).
 ODOO_SYNC_PAGE_ATTEMPTS = env.int("ODOO_SYNC_PAGE_ATTEMPTS", default=5)
 ODOO_SYNC_MAX_BACKOFF = env.float("ODOO_SYNC_MAX_BACKOFF", default=60.0)
+# One task execution saves at most this many pages or runs this many
+# seconds, then queues its continuation, so no message stays unacknowledged
+# near the broker's visibility timeout.
+ODOO_SYNC_SLICE_PAGES = env.int("ODOO_SYNC_SLICE_PAGES", default=100)
+ODOO_SYNC_SLICE_SECONDS = env.int("ODOO_SYNC_SLICE_SECONDS", default=240)
+# Seconds between two deletion checks (full id listings) of each connection.
+ODOO_RECONCILE_INTERVAL = env.int("ODOO_RECONCILE_INTERVAL", default=3600)
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "reconcile-all-connections": {"task": "crm.reconcile_all", "schedule": float(ODOO_RECONCILE_INTERVAL)},
+        "reap-stuck-sync-runs": {"task": "crm.reap_stuck_runs", "schedule": 600.0},
+    }
+)
+# Seconds between two runs of the beat task that refreshes expiring tokens.
+ODOO_TOKEN_REFRESH_INTERVAL = env.int("ODOO_TOKEN_REFRESH_INTERVAL", default=300)
+CELERY_BEAT_SCHEDULE["refresh-expiring-tokens"] = {
+    "task": "connections.refresh_expiring_tokens",
+    "schedule": float(ODOO_TOKEN_REFRESH_INTERVAL),
+}

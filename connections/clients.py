@@ -10,8 +10,7 @@ from .tokens import OAuthCredentials
 
 
 def build_data_client(connection: OdooConnection) -> OdooDataClient:
-    preset = connection.oauth_client.provider
-    dialect = get_dialect(preset.dialect)
+    dialect = get_dialect(connection.oauth_client.effective_dialect)
     return dialect(
         connection.base_url,
         database=connection.database,

@@ -7,11 +7,21 @@ from datetime import timedelta
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from .fields import SecretField
 from .presets import PRESET_CHOICES, ProviderPreset, get_preset
+
+# Data APIs an OAuth client can pair with; connections.odoo.dialects implements each.
+DIALECT_CHOICES = [
+    ("muk_rest", "MuK REST search_read"),
+    ("oca_otherinfo", "OCA /oauth2/otherinfo snapshot"),
+    ("synconics", "Synconics /restapi/1.0/object"),
+    ("json2", "Odoo JSON-2 (19+)"),
+    ("jsonrpc", "Odoo JSON-RPC (14-18)"),
+]
 from .urls_policy import validate_provider_url
 
 
@@ -119,11 +129,37 @@ class OAuthClient(models.Model):
     revoke_url = models.URLField(
         blank=True,
         validators=[validate_provider_url],
-        help_text="Leave empty to use the preset's path on the Odoo URL.",
+        help_text="Leave empty to use the preset's path on the Odoo URL. Custom servers without revocation: leave empty.",
+    )
+    client_auth = models.CharField(
+        "client authentication",
+        max_length=8,
+        blank=True,
+        choices=[("basic", "HTTP Basic"), ("body", "In the form body")],
+        help_text="How the client id and secret reach the token endpoint. Leave empty for the preset's way.",
+    )
+    dialect = models.CharField(
+        "data API",
+        max_length=32,
+        blank=True,
+        choices=DIALECT_CHOICES,
+        help_text="API used to read leads. Leave empty for the preset's own; required for Custom.",
     )
 
     class Meta:
         verbose_name = "OAuth client"
+
+    def clean(self) -> None:
+        preset = self.provider
+        errors = {}
+        if preset.authorize_path is None and not self.authorize_url:
+            errors["authorize_url"] = f"{preset.label} has no default path; enter the full authorize URL."
+        if preset.token_path is None and not self.token_url:
+            errors["token_url"] = f"{preset.label} has no default path; enter the full token URL."
+        if preset.dialect is None and not self.dialect:
+            errors["dialect"] = f"Choose the data API that the server behind {preset.label} exposes."
+        if errors:
+            raise ValidationError(errors)
 
     def __str__(self) -> str:
         return f"{self.get_preset_display()} client for {self.connection}"
@@ -138,6 +174,14 @@ class OAuthClient(models.Model):
         if path is None:
             return ""
         return urljoin(self.connection.base_url.rstrip("/") + "/", path.lstrip("/"))
+
+    @property
+    def effective_client_auth(self) -> str:
+        return self.client_auth or self.provider.client_auth
+
+    @property
+    def effective_dialect(self) -> str:
+        return self.dialect or self.provider.dialect or ""
 
     @property
     def effective_authorize_url(self) -> str:
@@ -170,6 +214,12 @@ class OAuthToken(models.Model):
     obtained_at = models.DateTimeField(help_text="When the authorization code was exchanged.")
     refreshed_at = models.DateTimeField(null=True, blank=True, help_text="When the token was last refreshed.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    refresh_failures = models.PositiveIntegerField(
+        default=0, help_text="Transient refresh failures in a row (network errors, 5xx, 429, HTML answers)."
+    )
+    retry_not_before = models.DateTimeField(
+        null=True, blank=True, help_text="No refresh is sent before this time after a transient failure."
+    )
 
     class Meta:
         verbose_name = "OAuth token"

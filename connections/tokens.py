@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -14,6 +15,18 @@ from .odoo import oauth
 from .odoo.errors import EncryptionKeyMismatch, InvalidClient, InvalidGrant, OdooError, OdooUnauthorized
 
 logger = logging.getLogger(__name__)
+
+# Cooldown after a transient refresh failure: doubles per failure in a row,
+# from 30 seconds to at most 30 minutes, and never less than Retry-After.
+REFRESH_BACKOFF_BASE = 30.0
+REFRESH_BACKOFF_MAX = 1800.0
+
+
+class TokenRefreshCoolingDown(OdooError):
+    """A refresh is not sent because a recent one failed transiently."""
+
+    kind = "refresh_cooldown"
+    transient = True
 
 
 def client_config(connection: OdooConnection, redirect_uri: str = "") -> oauth.ClientConfig:
@@ -32,7 +45,8 @@ def client_config(connection: OdooConnection, redirect_uri: str = "") -> oauth.C
         revoke_url=client.effective_revoke_url,
         redirect_uri=redirect_uri,
         scope=client.scopes,
-        client_auth=client.provider.client_auth,
+        client_auth=client.effective_client_auth,
+        client_id_in_body=client.provider.client_id_in_body or client.effective_client_auth == "body",
     )
 
 
@@ -70,7 +84,7 @@ def refresh_access_token(connection_id: int, *, seen_access_token: str | None, r
     failure: OdooError | None = None
     with transaction.atomic():
         token = (
-            OAuthToken.objects.select_for_update()
+            OAuthToken.objects.select_for_update(of=("self",))
             .select_related("connection__oauth_client")
             .get(connection_id=connection_id)
         )
@@ -93,6 +107,14 @@ def refresh_access_token(connection_id: int, *, seen_access_token: str | None, r
 
 def _refresh_locked(token: OAuthToken, reason: str) -> OdooError | None:
     connection = token.connection
+    now = timezone.now()
+    if token.retry_not_before and token.retry_not_before > now:
+        wait = (token.retry_not_before - now).total_seconds()
+        logger.info("oauth.refresh_cooling_down connection_id=%s retry_in=%.0f", connection.pk, wait)
+        return TokenRefreshCoolingDown(
+            f"Refreshing the token of connection {connection.pk} failed recently; next attempt in {wait:.0f} s.",
+            retry_after=wait,
+        )
     sent_refresh_token = token.refresh_token
     logger.info(
         "oauth.refresh_start connection_id=%s reason=%s old_expires_at=%s",
@@ -116,11 +138,7 @@ def _refresh_locked(token: OAuthToken, reason: str) -> OdooError | None:
         logger.error("oauth.refresh_invalid_client connection_id=%s", connection.pk)
         return error
     except OdooError as error:
-        connection.set_status(OdooConnection.Status.DEGRADED, error_kind=error.kind, error_message=error.message)
-        logger.warning(
-            "oauth.refresh_failed connection_id=%s kind=%s transient=%s", connection.pk, error.kind, error.transient
-        )
-        return error
+        return _record_refresh_failure(token, error)
 
     token.access_token = token_set.access_token
     if token_set.refresh_token:
@@ -131,6 +149,8 @@ def _refresh_locked(token: OAuthToken, reason: str) -> OdooError | None:
     token.expires_at = token_set.expires_at
     token.refreshed_at = token_set.received_at
     token.status = OAuthToken.Status.ACTIVE
+    token.refresh_failures = 0
+    token.retry_not_before = None
     token.save()
     if connection.status != OdooConnection.Status.CONNECTED:
         connection.set_status(OdooConnection.Status.CONNECTED)
@@ -141,6 +161,27 @@ def _refresh_locked(token: OAuthToken, reason: str) -> OdooError | None:
         bool(token_set.refresh_token),
     )
     return None
+
+
+def _record_refresh_failure(token: OAuthToken, error: OdooError) -> OdooError:
+    """Start a cooldown after a failure that may pass; stored tokens stay untouched."""
+    token.refresh_failures += 1
+    backoff = min(REFRESH_BACKOFF_BASE * 2 ** (token.refresh_failures - 1), REFRESH_BACKOFF_MAX)
+    wait = max(backoff, error.retry_after or 0)
+    token.retry_not_before = timezone.now() + timedelta(seconds=wait)
+    token.save(update_fields=["refresh_failures", "retry_not_before"])
+    token.connection.set_status(OdooConnection.Status.DEGRADED, error_kind=error.kind, error_message=error.message)
+    logger.warning(
+        "oauth.refresh_failed connection_id=%s kind=%s failures=%s retry_in=%.0f expires_at=%s",
+        token.connection_id,
+        error.kind,
+        token.refresh_failures,
+        wait,
+        _iso(token.expires_at),
+    )
+    if error.retry_after is None or error.retry_after < wait:
+        error.retry_after = wait
+    return error
 
 
 def _mark_dead_grant(token: OAuthToken, error: OdooError) -> None:
@@ -212,3 +253,29 @@ class OAuthCredentials:
 
 def _iso(moment) -> str:  # noqa: ANN001
     return moment.isoformat() if moment else "unknown"
+
+
+def disconnect(connection: OdooConnection) -> bool:
+    """Revoke the tokens where the add-on allows it, delete them and stop syncs.
+
+    Return True when the server confirmed the revocation. Leads stay until
+    staff purge them.
+    """
+    revoked = False
+    token = OAuthToken.objects.filter(connection=connection).first()
+    if token is not None and not (is_undecryptable(token.access_token) or is_undecryptable(token.refresh_token)):
+        try:
+            config = client_config(connection)
+        except EncryptionKeyMismatch:
+            config = None
+        if config is not None and config.revoke_url:
+            timeout = settings.ODOO_HTTP_TIMEOUT
+            # Revoke the refresh token too: MuK's revoke endpoint ignores it,
+            # RFC 7009 servers revoke the whole grant with it.
+            revoked = oauth.revoke(config, token=token.access_token, token_type_hint="access_token", timeout=timeout)
+            if token.refresh_token:
+                oauth.revoke(config, token=token.refresh_token, token_type_hint="refresh_token", timeout=timeout)
+    OAuthToken.objects.filter(connection=connection).delete()
+    connection.set_status(OdooConnection.Status.DISCONNECTED)
+    logger.info("oauth.disconnected connection_id=%s revoked=%s", connection.pk, revoked)
+    return revoked

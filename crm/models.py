@@ -105,6 +105,12 @@ class Lead(models.Model):
     create_date = models.DateTimeField("created in Odoo", null=True, blank=True)
     write_date = models.DateTimeField("changed in Odoo", null=True, blank=True)
     raw = models.JSONField(default=dict, help_text="The record exactly as Odoo returned it.")
+    deleted_in_odoo_at = models.DateTimeField(
+        "gone from Odoo",
+        null=True,
+        blank=True,
+        help_text="When reconciliation found the lead deleted in Odoo or no longer visible to the linked user.",
+    )
     synced_at = models.DateTimeField(auto_now=True, help_text="When this row was last written by a sync.")
 
     class Meta:
@@ -143,6 +149,10 @@ class SyncCursor(models.Model):
 class SyncRun(models.Model):
     """One run of the sync task for one connection."""
 
+    class Kind(models.TextChoices):
+        SYNC = "sync", "Sync"
+        RECONCILE = "reconcile", "Deletion check"
+
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -151,16 +161,25 @@ class SyncRun(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     connection = models.ForeignKey(OdooConnection, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SYNC)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     full = models.BooleanField(default=False, help_text="Whether the run re-read every lead.")
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life; a running run silent for too long is marked failed."
+    )
+    slices = models.PositiveIntegerField(default=0, help_text="Number of task executions the run took.")
     pages = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     archived = models.PositiveIntegerField(default=0)
     restored = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    # Where this run's own reading stands, so a continuation task resumes it.
+    position_write_date = models.DateTimeField(null=True, blank=True)
+    position_last_id = models.IntegerField(default=0)
     cursor_before = models.CharField(max_length=64, blank=True)
     cursor_after = models.CharField(max_length=64, blank=True)
     error_kind = models.CharField(max_length=64, blank=True)

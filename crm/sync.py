@@ -12,13 +12,14 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from connections.clients import build_data_client
@@ -32,6 +33,7 @@ from connections.odoo.errors import (
     OdooUnauthorized,
 )
 
+from .locks import acquire_lock, lock_expiry, release_lock
 from .mapping import MappedLead, MappingError, map_lead
 from .models import Lead, SyncCursor, SyncRun
 from .paging import Position, iter_pages
@@ -93,6 +95,7 @@ LEAD_UPDATE_FIELDS = [
     "create_date",
     "write_date",
     "raw",
+    "deleted_in_odoo_at",
     "synced_at",
 ]
 
@@ -106,10 +109,27 @@ class SyncLockLost(OdooError):
 ProgressCallback = Callable[[SyncRun], None]
 
 
+@dataclass
+class SliceResult:
+    run: SyncRun
+    # True when the slice stopped at its limit and a continuation must follow.
+    more: bool
+
+
 def run_sync(
-    connection_id: int, *, full: bool = False, progress: ProgressCallback | None = None
-) -> SyncRun | None:
-    """Run one sync of a connection; return its record, or None when it cannot run at all."""
+    connection_id: int,
+    *,
+    full: bool = False,
+    run_id: int | None = None,
+    owner: str | None = None,
+    progress: ProgressCallback | None = None,
+    sliced: bool = True,
+) -> SliceResult | None:
+    """Run one slice of a sync; return its record, or None when it cannot run at all.
+
+    ``run_id`` and ``owner`` continue a run whose previous slice stopped at
+    its limit; that slice kept the lock for the same owner.
+    """
     connection = OdooConnection.objects.filter(pk=connection_id).first()
     if connection is None:
         logger.info("sync.skipped connection_id=%s reason=deleted", connection_id)
@@ -117,93 +137,125 @@ def run_sync(
     if not connection.is_linked:
         logger.info("sync.skipped connection_id=%s reason=%s", connection_id, connection.status)
         return None
-    owner = secrets.token_hex(16)
+    run = None
+    if run_id is not None:
+        run = SyncRun.objects.filter(pk=run_id, connection=connection, status=SyncRun.Status.RUNNING).first()
+        if run is None:
+            logger.info("sync.continuation_dropped connection_id=%s run_id=%s", connection_id, run_id)
+            return None
+    owner = owner or secrets.token_hex(16)
     if not acquire_lock(connection, owner):
-        run = SyncRun.objects.create(
-            connection=connection,
-            full=full,
-            status=SyncRun.Status.SKIPPED,
-            finished_at=timezone.now(),
-            error_message="Another sync of this connection is running.",
-        )
-        logger.info("sync.skipped connection_id=%s reason=locked run_id=%s", connection_id, run.pk)
-        return run
+        return SliceResult(_skip(connection, full, run), more=False)
+
+    more = False
     try:
-        return LeadSync(connection, owner, full=full, progress=progress).run()
+        sync = LeadSync(connection, owner, full=full, run=run, progress=progress, sliced=sliced)
+        more = sync.run_slice()
     finally:
-        release_lock(connection, owner)
+        if not more:
+            release_lock(connection, owner)
+    return SliceResult(sync.run_record, more)
 
 
-def acquire_lock(connection: OdooConnection, owner: str) -> bool:
-    """Take the connection's run lock unless a live run holds it."""
-    SyncCursor.objects.get_or_create(connection=connection)
-    now = timezone.now()
-    taken = (
-        SyncCursor.objects.filter(connection=connection)
-        .filter(Q(lock_owner="") | Q(lock_expires_at__lt=now))
-        .update(lock_owner=owner, lock_expires_at=now + timedelta(seconds=settings.ODOO_SYNC_LOCK_TTL))
+def _skip(connection: OdooConnection, full: bool, run: SyncRun | None) -> SyncRun:
+    message = "Another sync of this connection is running."
+    if run is not None:
+        # A continuation whose lock lapsed: another run now owns the cursor.
+        run.status = SyncRun.Status.PARTIAL
+        run.finished_at = timezone.now()
+        run.error_kind = "lock_lost"
+        run.error_message = message
+        run.save()
+        logger.warning("sync.continuation_locked_out connection_id=%s run_id=%s", connection.pk, run.pk)
+        return run
+    skipped = SyncRun.objects.create(
+        connection=connection,
+        full=full,
+        status=SyncRun.Status.SKIPPED,
+        finished_at=timezone.now(),
+        error_message=message,
     )
-    return taken == 1
-
-
-def release_lock(connection: OdooConnection, owner: str) -> None:
-    """Release the lock only if ``owner`` still holds it."""
-    SyncCursor.objects.filter(connection=connection, lock_owner=owner).update(lock_owner="", lock_expires_at=None)
+    logger.info("sync.skipped connection_id=%s reason=locked run_id=%s", connection.pk, skipped.pk)
+    return skipped
 
 
 class LeadSync:
-    """One run of the lead sync for one connection; the caller holds the lock."""
+    """One slice of a lead sync run for one connection; the caller holds the lock."""
 
     def __init__(
-        self, connection: OdooConnection, owner: str, *, full: bool, progress: ProgressCallback | None = None
+        self,
+        connection: OdooConnection,
+        owner: str,
+        *,
+        full: bool,
+        run: SyncRun | None = None,
+        progress: ProgressCallback | None = None,
+        sliced: bool = True,
     ) -> None:
         self.connection = connection
         self.owner = owner
-        self.full = full
         self.progress = progress
         self.page_size = settings.ODOO_SYNC_PAGE_SIZE
+        self.max_pages = settings.ODOO_SYNC_SLICE_PAGES if sliced else None
+        self.max_seconds = settings.ODOO_SYNC_SLICE_SECONDS if sliced else None
         self.cursor = SyncCursor.objects.get(connection=connection)
-        self.run_record = SyncRun.objects.create(
-            connection=connection, full=full, cursor_before=self._cursor_label()
-        )
+        self.resumed = run is not None
+        if run is None:
+            run = SyncRun.objects.create(connection=connection, full=full, cursor_before=self._cursor_label())
+        self.full = run.full
+        self.run_record = run
 
     def _cursor_label(self) -> str:
         if self.cursor.write_date is None:
             return ""
         return str(Position(self.cursor.write_date, self.cursor.last_id))
 
-    def run(self) -> SyncRun:
+    def run_slice(self) -> bool:
+        """Read pages until done, failed or at the slice limit; return True when more remain."""
         run = self.run_record
-        logger.info("sync.start connection_id=%s run_id=%s full=%s", self.connection.pk, run.pk, self.full)
+        run.slices += 1
+        run.heartbeat_at = timezone.now()
+        SyncRun.objects.filter(pk=run.pk).update(slices=run.slices, heartbeat_at=run.heartbeat_at)
+        logger.info(
+            "sync.slice_start connection_id=%s run_id=%s slice=%s full=%s",
+            self.connection.pk,
+            run.pk,
+            run.slices,
+            self.full,
+        )
+        more = False
         try:
             client = build_data_client(self.connection)
             context = self._context(client)
             self.related = RelatedRecords(self.connection, client, context)
-            self._read_all(client, context)
+            more = self._read(client, context)
         except (OdooError, MappingError) as error:
             self._fail(error)
         except SoftTimeLimitExceeded:
             # Every saved page committed with its cursor; the next run resumes.
             self._fail(OdooError("The run reached its soft time limit and stopped after its last saved page."))
-            self.run_record.error_kind = "time_limit"
+            run.error_kind = "time_limit"
         else:
-            run.status = SyncRun.Status.SUCCEEDED
-            if self.connection.status == OdooConnection.Status.DEGRADED:
-                self.connection.set_status(OdooConnection.Status.CONNECTED)
-        run.finished_at = timezone.now()
+            if not more:
+                run.status = SyncRun.Status.SUCCEEDED
+                if self.connection.status == OdooConnection.Status.DEGRADED:
+                    self.connection.set_status(OdooConnection.Status.CONNECTED)
+        if not more:
+            run.finished_at = timezone.now()
         run.cursor_after = self._cursor_label()
         run.save()
         logger.info(
-            "sync.finished connection_id=%s run_id=%s status=%s pages=%s fetched=%s created=%s updated=%s",
+            "sync.slice_end connection_id=%s run_id=%s status=%s more=%s pages=%s fetched=%s created=%s updated=%s",
             self.connection.pk,
             run.pk,
             run.status,
+            more,
             run.pages,
             run.fetched,
             run.created,
             run.updated,
         )
-        return run
+        return more
 
     # --- reading ---------------------------------------------------------
 
@@ -221,6 +273,9 @@ class LeadSync:
         return context
 
     def _start_position(self) -> Position | None:
+        run = self.run_record
+        if self.resumed and run.position_write_date is not None:
+            return Position(run.position_write_date, run.position_last_id)
         if self.full or self.cursor.write_date is None:
             return None
         overlap = settings.ODOO_SYNC_OVERLAP
@@ -230,7 +285,7 @@ class LeadSync:
             return Position(self.cursor.write_date - timedelta(seconds=overlap), 0)
         return Position(self.cursor.write_date, self.cursor.last_id)
 
-    def _read_all(self, client: OdooDataClient, context: dict[str, Any]) -> None:
+    def _read(self, client: OdooDataClient, context: dict[str, Any]) -> bool:
         def fetch(domain: list[Any], order: str, limit: int) -> list[dict[str, Any]]:
             return self._fetch_with_retry(
                 lambda: client.search_read(
@@ -238,11 +293,22 @@ class LeadSync:
                 )
             )
 
+        started = time.monotonic()
+        pages = 0
         for page in iter_pages(fetch, start=self._start_position(), page_size=self.page_size):
             self._fetch_with_retry(lambda rows=page.rows: self.related.fetch_unknown(rows))
             self._save_page(page.rows, page.position)
+            pages += 1
             if self.progress:
                 self.progress(self.run_record)
+            if self._slice_exhausted(pages, started) and len(page.rows) == self.page_size:
+                return True
+        return False
+
+    def _slice_exhausted(self, pages: int, started: float) -> bool:
+        if self.max_pages is not None and pages >= self.max_pages:
+            return True
+        return self.max_seconds is not None and time.monotonic() - started >= self.max_seconds
 
     def _fetch_with_retry(self, call: Callable[[], Any]) -> Any:
         attempts = max(1, settings.ODOO_SYNC_PAGE_ATTEMPTS)
@@ -282,16 +348,24 @@ class LeadSync:
             run.fetched += len(rows)
             for name, value in counts.items():
                 setattr(run, name, getattr(run, name) + value)
+            run.heartbeat_at = timezone.now()
+            if position is not None:
+                run.position_write_date, run.position_last_id = position.write_date, position.last_id
             SyncRun.objects.filter(pk=run.pk).update(
-                pages=F("pages") + 1, fetched=F("fetched") + len(rows), **{k: F(k) + v for k, v in counts.items()}
+                pages=F("pages") + 1,
+                fetched=F("fetched") + len(rows),
+                heartbeat_at=run.heartbeat_at,
+                position_write_date=run.position_write_date,
+                position_last_id=run.position_last_id,
+                **{name: F(name) + value for name, value in counts.items()},
             )
 
     def _upsert_leads(self, mapped: list[MappedLead]) -> dict[str, int]:
         existing = {
-            odoo_id: (active, raw)
-            for odoo_id, active, raw in Lead.objects.filter(
+            odoo_id: (active, raw, deleted_at)
+            for odoo_id, active, raw, deleted_at in Lead.objects.filter(
                 connection=self.connection, odoo_id__in=[lead.odoo_id for lead in mapped]
-            ).values_list("odoo_id", "active", "raw")
+            ).values_list("odoo_id", "active", "raw", "deleted_in_odoo_at")
         }
         counts = {"created": 0, "updated": 0, "archived": 0, "restored": 0}
         changed: list[MappedLead] = []
@@ -299,15 +373,17 @@ class LeadSync:
             previous = existing.get(lead.odoo_id)
             if previous is None:
                 counts["created"] += 1
-            elif previous[1] == lead.values["raw"]:
+                changed.append(lead)
                 continue
-            else:
-                counts["updated"] += 1
-                was_active, is_active = previous[0], lead.values["active"]
-                if was_active and not is_active:
-                    counts["archived"] += 1
-                elif is_active and not was_active:
-                    counts["restored"] += 1
+            was_active, old_raw, deleted_at = previous
+            if old_raw == lead.values["raw"] and deleted_at is None:
+                continue
+            counts["updated"] += 1
+            is_active = lead.values["active"]
+            if deleted_at is not None or (is_active and not was_active):
+                counts["restored"] += 1
+            elif was_active and not is_active:
+                counts["archived"] += 1
             changed.append(lead)
         if not changed:
             return counts
@@ -338,15 +414,14 @@ class LeadSync:
             stage_id=related.pk_of(related.stages, lead.stage),
             salesperson_id=related.pk_of(related.salespeople, lead.salesperson),
             team_id=related.pk_of(related.teams, lead.team),
+            deleted_in_odoo_at=None,
             **lead.values,
         )
 
     def _store_cursor(self, position: Position | None) -> None:
         """Move the cursor forward (never back) and renew the lock, in the page's transaction."""
         cursor = self.cursor
-        updates: dict[str, Any] = {
-            "lock_expires_at": timezone.now() + timedelta(seconds=settings.ODOO_SYNC_LOCK_TTL),
-        }
+        updates: dict[str, Any] = {"lock_expires_at": lock_expiry()}
         current = Position(cursor.write_date, cursor.last_id) if cursor.write_date else None
         if position is not None and (current is None or position > current):
             updates.update(write_date=position.write_date, last_id=position.last_id)

@@ -57,6 +57,7 @@ class ClientConfig:
     redirect_uri: str
     scope: str = ""
     client_auth: Literal["basic", "body"] = "basic"
+    client_id_in_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,13 @@ def exchange_code(config: ClientConfig, *, code: str, code_verifier: str, timeou
 def refresh(config: ClientConfig, *, refresh_token: str, timeout: float) -> TokenSet:
     """Use a refresh token. The result keeps ``refresh_token=None`` when Odoo sent none."""
     oauth, seen = _session(config)
-    auth_kwargs = _client_auth_kwargs(config)
+    # refresh_token() puts extra keyword arguments into the form body.
     if config.client_auth == "body":
-        # refresh_token() puts extra keyword arguments into the form body.
-        auth_kwargs = {"client_id": config.client_id, "client_secret": config.client_secret}
+        auth_kwargs: dict[str, Any] = {"client_id": config.client_id, "client_secret": config.client_secret}
+    else:
+        auth_kwargs = {"auth": requests.auth.HTTPBasicAuth(config.client_id, config.client_secret)}
+        if config.client_id_in_body:
+            auth_kwargs["client_id"] = config.client_id
     with _token_errors(config.token_url, timeout):
         token = oauth.refresh_token(config.token_url, refresh_token=refresh_token, timeout=timeout, **auth_kwargs)
     return _token_set(token, seen)
@@ -153,9 +157,13 @@ def _scope_list(config: ClientConfig) -> list[str] | None:
 
 
 def _client_auth_kwargs(config: ClientConfig) -> dict[str, Any]:
+    """Keyword arguments of fetch_token() for the client's authentication method."""
     if config.client_auth == "body":
         return {"include_client_id": True, "client_secret": config.client_secret}
-    return {"auth": requests.auth.HTTPBasicAuth(config.client_id, config.client_secret)}
+    return {
+        "auth": requests.auth.HTTPBasicAuth(config.client_id, config.client_secret),
+        "include_client_id": config.client_id_in_body,
+    }
 
 
 def _session(config: ClientConfig) -> tuple[OAuth2Session, dict[str, Any]]:

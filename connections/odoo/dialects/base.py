@@ -73,6 +73,10 @@ class OdooDataClient(abc.ABC):
     def search_ids(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> list[int]:
         """Return the ids of every record matching ``domain``."""
 
+    @abc.abstractmethod
+    def search_count(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> int:
+        """Return how many records match ``domain``."""
+
     def _authorized_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send with the current credential; on a rejection renew it once and retry once."""
         header = self.credentials.authorization_header()

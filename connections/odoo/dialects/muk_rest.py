@@ -47,6 +47,13 @@ class MukRestClient(OdooDataClient):
             raise OdooBadResponse(f"Odoo at {self.host} answered search on {model} with something other than a list of ids.")
         return result
 
+    def search_count(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> int:
+        params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "count": "true"}
+        result = self._call("search", model, params)
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise OdooBadResponse(f"Odoo at {self.host} answered a count on {model} with something other than an integer.")
+        return result
+
     def _call(self, route: str, model: str, params: dict[str, str]) -> Any:
         url = f"{self.base_url}{self.api_path}/{route}/{model}"
         headers = {"DATABASE": self.database} if self.database else {}
