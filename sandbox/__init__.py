@@ -1,0 +1,1 @@
+"""Stand-in for an Odoo CRM server: its data model, OAuth add-ons and data APIs."""

@@ -1,0 +1,137 @@
+"""Run-time switches of the sandbox, changed live through `/__sandbox__/config`."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import asdict, dataclass, field, fields
+
+from sandbox.models import DEFAULT_VERSION, SUPPORTED_VERSIONS
+
+DATA_FAILURE_KINDS = ("500", "503_html", "429", "timeout")
+TOKEN_FAILURE_KINDS = ("invalid_grant", "invalid_client", "503_html", "429", "html_login_page", "timeout")
+PRECISIONS = ("microseconds", "seconds")
+
+
+@dataclass
+class Switches:
+    """Values of the switches; see sandbox/README.md for what each one changes."""
+
+    odoo_version: int = DEFAULT_VERSION
+    # Seconds an access token stays valid (MuK's muk_rest.oauth2_bearer_expires_in_seconds).
+    access_token_lifetime: int = 3600
+    # Seconds a refresh token keeps working after its access token expired (about 7 days in MuK).
+    refresh_token_grace_seconds: int = 7 * 24 * 3600
+    refresh_token_reuse_detection: bool = False
+    write_date_precision: str = "microseconds"
+    data_fail_rate: float = 0.0
+    data_fail_kinds: list[str] = field(default_factory=lambda: ["500", "503_html", "429"])
+    # Seconds a "timeout" failure waits before it responds with 504.
+    timeout_seconds: float = 5.0
+    token_fail_next: list[str] = field(default_factory=list)
+    seed: int = 0
+    # Added to the clock that decides code and token expiry, to expire tokens without waiting.
+    clock_offset_seconds: float = 0.0
+
+
+def _check_kinds(name: str, value: object, allowed: tuple[str, ...]) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(kind, str) for kind in value):
+        raise ValueError(f"Invalid {name} {value!r}: expected a list of strings from {list(allowed)}.")
+    unknown = [kind for kind in value if kind not in allowed]
+    if unknown:
+        raise ValueError(f"Invalid {name}: unknown failure kinds {unknown}; use kinds from {list(allowed)}.")
+    return list(value)
+
+
+def _check_number(name: str, value: object, minimum: float, maximum: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"Invalid {name} {value!r}: expected a number.")
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ValueError(f"Invalid {name} {value!r}: must be {bounds}.")
+    return value
+
+
+def validate_switch(name: str, value: object) -> object:
+    """Return the validated value of one switch; raises ValueError naming the switch."""
+    if name == "odoo_version":
+        if value not in SUPPORTED_VERSIONS or isinstance(value, bool):
+            raise ValueError(f"Invalid odoo_version {value!r}: use one of {list(SUPPORTED_VERSIONS)}.")
+        return value
+
+    if name in ("access_token_lifetime", "refresh_token_grace_seconds", "seed"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"Invalid {name} {value!r}: expected an integer.")
+        return int(_check_number(name, value, 0 if name != "access_token_lifetime" else 1))
+
+    if name == "refresh_token_reuse_detection":
+        if not isinstance(value, bool):
+            raise ValueError(f"Invalid {name} {value!r}: expected true or false.")
+        return value
+
+    if name == "write_date_precision":
+        if value not in PRECISIONS:
+            raise ValueError(f"Invalid write_date_precision {value!r}: use one of {list(PRECISIONS)}.")
+        return value
+
+    if name == "data_fail_rate":
+        return float(_check_number(name, value, 0.0, 1.0))
+
+    if name == "timeout_seconds":
+        return float(_check_number(name, value, 0.0, 600.0))
+
+    if name == "clock_offset_seconds":
+        return float(_check_number(name, value, -10 * 365 * 86400.0, 10 * 365 * 86400.0))
+
+    if name == "data_fail_kinds":
+        kinds = _check_kinds(name, value, DATA_FAILURE_KINDS)
+        if not kinds:
+            raise ValueError("Invalid data_fail_kinds []: give at least one kind.")
+        return kinds
+
+    if name == "token_fail_next":
+        return _check_kinds(name, value, TOKEN_FAILURE_KINDS)
+
+    known = ", ".join(item.name for item in fields(Switches))
+    raise ValueError(f"Unknown switch {name!r}: known switches are {known}.")
+
+
+class Settings:
+    """Thread-safe holder of the switches."""
+
+    def __init__(self, **initial):
+        self._lock = threading.Lock()
+        self._initial = Switches(**{name: validate_switch(name, value) for name, value in initial.items()})
+        self._switches = copy.deepcopy(self._initial)
+
+    def __getattr__(self, name: str):
+        # Only called for names that are not attributes of Settings itself.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        with self._lock:
+            return copy.deepcopy(getattr(self._switches, name))
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return copy.deepcopy(asdict(self._switches))
+
+    def update(self, changes: dict) -> dict:
+        """Validate every change first, then apply them all; returns the new switch values."""
+        if not isinstance(changes, dict):
+            raise ValueError(f"Invalid configuration {changes!r}: expected an object of switches.")
+        validated = {name: validate_switch(name, value) for name, value in changes.items()}
+        with self._lock:
+            for name, value in validated.items():
+                setattr(self._switches, name, value)
+            return copy.deepcopy(asdict(self._switches))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._switches = copy.deepcopy(self._initial)
+
+    def pop_token_failure(self) -> str | None:
+        """Take the next queued token endpoint failure, if any."""
+        with self._lock:
+            if not self._switches.token_fail_next:
+                return None
+            return self._switches.token_fail_next.pop(0)
