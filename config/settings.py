@@ -148,11 +148,11 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# oauthlib refuses http:// URLs unless this is set. The project checks URLs
-# itself (https, or http only on loopback hosts when ODOO_ALLOW_HTTP_LOOPBACK
-# is on), so the variable is set only in that development mode.
-if ODOO_ALLOW_HTTP_LOOPBACK:
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+# oauthlib refuses http:// URLs unless this is set, reading it at call time.
+# The project enforces its own rule instead, before every OAuth request:
+# https, or http only on loopback hosts while ODOO_ALLOW_HTTP_LOOPBACK is on
+# (connections.urls_policy).
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
 # Odoo add-ons echo a scope that may differ from the one requested (OCA
 # returns null). Without this oauthlib raises "Scope has changed" in every
 # process that exchanges or refreshes a token, workers included.

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +14,7 @@ from .fields import is_undecryptable
 from .models import OAuthToken, OdooConnection
 from .odoo import oauth
 from .odoo.errors import EncryptionKeyMismatch, InvalidClient, InvalidGrant, OdooError, OdooUnauthorized
+from .urls_policy import validate_provider_url
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ class TokenRefreshCoolingDown(OdooError):
 def client_config(connection: OdooConnection, redirect_uri: str = "") -> oauth.ClientConfig:
     """Build the model-free OAuth client settings of a connection."""
     client = connection.oauth_client
+    _check_urls(connection, [client.effective_authorize_url, client.effective_token_url, client.effective_revoke_url])
     secret = client.client_secret
     if is_undecryptable(secret):
         raise EncryptionKeyMismatch(
@@ -48,6 +51,19 @@ def client_config(connection: OdooConnection, redirect_uri: str = "") -> oauth.C
         client_auth=client.effective_client_auth,
         client_id_in_body=client.provider.client_id_in_body or client.effective_client_auth == "body",
     )
+
+
+def _check_urls(connection: OdooConnection, urls: list[str]) -> None:
+    """Apply the https rule at request time too: settings may have changed since the form was saved."""
+    for url in urls:
+        if not url:
+            continue
+        try:
+            validate_provider_url(url)
+        except ValidationError as error:
+            raise InvalidClient(
+                f"Connection {connection.pk} cannot be used: {error.messages[0]}", error_code="insecure_url"
+            ) from None
 
 
 def store_authorization(connection: OdooConnection, token_set: oauth.TokenSet) -> OAuthToken:

@@ -64,7 +64,7 @@ def authorize(request: HttpRequest, pk: int) -> HttpResponse:
     except OAuthClient.DoesNotExist:
         messages.error(request, "Add the OAuth client that you created in Odoo before connecting.")
         return _change_page(connection)
-    except EncryptionKeyMismatch as error:
+    except (EncryptionKeyMismatch, InvalidClient) as error:
         messages.error(request, error.message)
         return _change_page(connection)
     state, code_challenge = authorization.start(connection, request.user, config.redirect_uri)

@@ -262,8 +262,8 @@ class LeadSync:
     def _context(self, client: OdooDataClient) -> dict[str, Any]:
         if self.full or not self.cursor.company_ids:
             # Without allowed_company_ids Odoo reads only the user's current
-            # company; res.company lists the companies the user may use.
-            company_ids = client.search_ids("res.company", domain=[], context={})
+            # company, so every company the linked user may use is sent.
+            company_ids = sorted(client.current_user()["company_ids"])
             if company_ids != self.cursor.company_ids:
                 self.cursor.company_ids = company_ids
                 SyncCursor.objects.filter(pk=self.cursor.pk).update(company_ids=company_ids)

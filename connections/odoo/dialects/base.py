@@ -77,6 +77,10 @@ class OdooDataClient(abc.ABC):
     def search_count(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> int:
         """Return how many records match ``domain``."""
 
+    @abc.abstractmethod
+    def current_user(self) -> dict[str, Any]:
+        """Return the linked Odoo user: ``uid`` and ``company_ids`` (the companies the user may use)."""
+
     def _authorized_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send with the current credential; on a rejection renew it once and retry once."""
         header = self.credentials.authorization_header()

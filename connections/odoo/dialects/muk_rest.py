@@ -54,6 +54,19 @@ class MukRestClient(OdooDataClient):
             raise OdooBadResponse(f"Odoo at {self.host} answered a count on {model} with something other than an integer.")
         return result
 
+    def current_user(self) -> dict[str, Any]:
+        context = self._call("call", "res.users/context_get", {"args": "[]", "kwargs": "{}"})
+        uid = context.get("uid") if isinstance(context, dict) else None
+        if not isinstance(uid, int):
+            raise OdooBadResponse(f"Odoo at {self.host} answered context_get without a user id.")
+        rows = self.search_read(
+            "res.users", domain=[("id", "=", uid)], fields=["company_ids"], order="id asc", limit=1
+        )
+        company_ids = rows[0].get("company_ids") if rows else None
+        if not isinstance(company_ids, list):
+            raise OdooBadResponse(f"Odoo at {self.host} returned no company_ids for user {uid}.")
+        return {"uid": uid, "company_ids": company_ids}
+
     def _call(self, route: str, model: str, params: dict[str, str]) -> Any:
         url = f"{self.base_url}{self.api_path}/{route}/{model}"
         headers = {"DATABASE": self.database} if self.database else {}
