@@ -51,6 +51,12 @@ class OdooConnection(models.Model):
         blank=True,
         help_text="Odoo database name. Needed only when the server hosts several databases.",
     )
+    odoo_version = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="Server version reported by Odoo, e.g. 17.0 or saas~18.4; read when the connection is tested.",
+    )
     auth_method = models.CharField(
         max_length=20,
         choices=AuthMethod.choices,
