@@ -15,10 +15,11 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox import control, crm, seed, timeutil, web  # noqa: F401 (crm registers the lead hooks)
 from sandbox.db import Database, set_meta
+from sandbox.dialects import muk_rest
 from sandbox.faults import FaultInjector
 from sandbox.http import error_body, json_response
 from sandbox.models import DEFAULT_VERSION, SUPERUSER_ID, registry
-from sandbox.oauth import store
+from sandbox.oauth import muk, store
 from sandbox.orm import Env, user_env
 from sandbox.settings import Settings
 from sandbox.stats import Stats
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 # Each module contributes werkzeug Rules whose endpoint is `handler(sandbox, request, **values)`.
 # A new OAuth provider or data dialect is one more module in this list.
-ROUTE_MODULES = (web, control)
+ROUTE_MODULES = (web, control, muk, muk_rest)
 
 
 class Sandbox:

@@ -42,14 +42,16 @@ class FaultInjector:
         self.stats = stats
         self.stopping = stopping
         self._lock = threading.Lock()
-        self._seed = settings.seed
-        self._random = random.Random(self._seed)
+        self._generation = settings.seed_generation
+        self._random = random.Random(settings.seed)
 
     def _roll(self, rate: float, kinds: list[str]) -> str | None:
         with self._lock:
-            seed = self.settings.seed
-            if seed != self._seed:
-                self._seed, self._random = seed, random.Random(seed)
+            generation = self.settings.seed_generation
+            if generation != self._generation:
+                # Setting the seed restarts the sequence, so a test can replay the same failures.
+                self._generation = generation
+                self._random = random.Random(self.settings.seed)
             if rate <= 0 or self._random.random() >= rate:
                 return None
             return kinds[self._random.randrange(len(kinds))]

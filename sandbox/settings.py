@@ -103,6 +103,7 @@ class Settings:
         self._lock = threading.Lock()
         self._initial = Switches(**{name: validate_switch(name, value) for name, value in initial.items()})
         self._switches = copy.deepcopy(self._initial)
+        self._seed_generation = 0
 
     def __getattr__(self, name: str):
         # Only called for names that are not attributes of Settings itself.
@@ -123,11 +124,20 @@ class Settings:
         with self._lock:
             for name, value in validated.items():
                 setattr(self._switches, name, value)
+            if "seed" in validated:
+                self._seed_generation += 1
             return copy.deepcopy(asdict(self._switches))
 
     def reset(self) -> None:
         with self._lock:
             self._switches = copy.deepcopy(self._initial)
+            self._seed_generation += 1
+
+    @property
+    def seed_generation(self) -> int:
+        """Counter bumped whenever `seed` is set, even to its current value, to restart random sequences."""
+        with self._lock:
+            return self._seed_generation
 
     def pop_token_failure(self) -> str | None:
         """Take the next queued token endpoint failure, if any."""

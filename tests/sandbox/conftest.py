@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import requests
 
@@ -56,3 +60,91 @@ class SandboxClient:
 
     def delete(self, path: str, **options) -> requests.Response:
         return self.request("DELETE", path, **options)
+
+
+CLIENT_ID = "sandbox-muk"
+CLIENT_SECRET = "sandbox-muk-secret"
+REDIRECT_URI = "http://127.0.0.1:8000/odoo/oauth/callback/"
+AUTHORIZE_PATH = "/api/v2/authentication/oauth2/authorize"
+TOKEN_PATH = "/api/v2/authentication/oauth2/token"
+REVOKE_PATH = "/api/v2/authentication/oauth2/revoke"
+
+
+class HiddenInputs(HTMLParser):
+    """Collect the hidden inputs and the action of the authorize page's form."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.action = ""
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.action = attributes.get("action", "")
+        if tag == "input" and attributes.get("type") == "hidden":
+            self.fields[attributes["name"]] = attributes.get("value", "")
+
+
+class OAuthFlow:
+    """Drive the MuK authorization-code flow the way a browser and a client app would."""
+
+    def __init__(self, http: SandboxClient):
+        self.http = http
+
+    def authorize_parameters(self, **overrides) -> dict:
+        parameters = {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "crm",
+            "state": "state-" + secrets.token_urlsafe(8),
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        }
+        parameters.update(overrides)
+        return {name: value for name, value in parameters.items() if value is not None}
+
+    def consent(self, login: str = "admin", password: str = "admin", button: str = "authorize", **overrides):
+        """Open the authorize page, fill the form and press a button; returns the POST response."""
+        page = self.http.get(AUTHORIZE_PATH, params=self.authorize_parameters(**overrides), allow_redirects=False)
+        assert page.status_code == 200, page.text
+        form = HiddenInputs()
+        form.feed(page.text)
+        data = {**form.fields, "login": login, "password": password, button: "1"}
+        return self.http.post(form.action, data=data, allow_redirects=False)
+
+    def code(self, **options) -> tuple[str, dict]:
+        """Return the authorization code and the callback's query parameters."""
+        response = self.consent(**options)
+        assert response.status_code == 302, response.text
+        query = parse_qs(urlsplit(response.headers["Location"]).query)
+        return query["code"][0], {name: values[0] for name, values in query.items()}
+
+    def exchange(self, code: str, redirect_uri: str = REDIRECT_URI, body_auth: bool = False, **extra):
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, **extra}
+        return self.token_request(data, body_auth)
+
+    def refresh(self, refresh_token: str, body_auth: bool = False):
+        return self.token_request({"grant_type": "refresh_token", "refresh_token": refresh_token}, body_auth)
+
+    def token_request(self, data: dict, body_auth: bool = False, secret: str = CLIENT_SECRET):
+        if body_auth:
+            return self.http.post(TOKEN_PATH, data={**data, "client_id": CLIENT_ID, "client_secret": secret})
+        return self.http.post(TOKEN_PATH, data=data, auth=(CLIENT_ID, secret))
+
+    def tokens(self, login: str = "admin", password: str = "admin") -> dict:
+        """Run the whole flow and return the token response."""
+        code, _query = self.code(login=login, password=password)
+        response = self.exchange(code, code_verifier="dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def data(self, path: str, access_token: str | None, method: str = "GET", **options):
+        headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
+        return self.http.request(method, path, headers=headers, **options)
+
+
+@pytest.fixture
+def oauth(http) -> OAuthFlow:
+    return OAuthFlow(http)
