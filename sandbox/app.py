@@ -45,7 +45,7 @@ class Sandbox:
         redirect_uris: list[str] | None = None,
         switches: dict | None = None,
     ):
-        self.settings = Settings(odoo_version=odoo_version, seed=seed_value, **(switches or {}))
+        self.settings = Settings(**{"odoo_version": odoo_version, "seed": seed_value, **(switches or {})})
         self.stats = Stats()
         self.stopping = threading.Event()
         self.faults = FaultInjector(self.settings, self.stats, self.stopping)

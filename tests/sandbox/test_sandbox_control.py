@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+import requests
 
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -218,3 +219,19 @@ def test_seeding_100k_leads_is_fast(sandbox):
         page = leads.search_read([("write_date", ">=", "2000-01-01")], ["name"], limit=500, order="write_date asc, id asc")
         assert len(page) == 500
         assert time.monotonic() - started < 1.0
+
+
+def test_serve_in_thread_options(tmp_path):
+    from sandbox.server import serve_in_thread
+
+    switches = {"odoo_version": 19, "access_token_lifetime": 60}
+    with serve_in_thread(tmp_path / "options.sqlite3", switches=switches, seed_leads=5) as handle:
+        assert handle.url == f"http://127.0.0.1:{handle.port}"
+        config = requests.get(f"{handle.url}/__sandbox__/config", timeout=10).json()
+        assert config["odoo_version"] == 19
+        assert config["access_token_lifetime"] == 60
+        assert len(requests.get(f"{handle.url}/__sandbox__/leads", timeout=10).json()) == 43 + 5
+        # A reset returns to the switches the server started with.
+        requests.post(f"{handle.url}/__sandbox__/config", json={"odoo_version": 17}, timeout=10)
+        requests.post(f"{handle.url}/__sandbox__/reset", timeout=10)
+        assert requests.get(f"{handle.url}/web/version", timeout=10).json()["version"] == "19.0"
