@@ -6,40 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.messages import get_messages
 
 from connections.models import OdooConnection
 from crm.models import Lead, SyncRun
 from crm.sync import run_sync
-from sandbox.server import serve_in_thread
-from tests.odoo_sandbox import CALLBACK_URL, SandboxClient, add_connection, link_through_browser
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(tmp_path, settings):
-    settings.ODOO_ALLOW_HTTP_LOOPBACK = True
-    with serve_in_thread(tmp_path / "sandbox.sqlite3", redirect_uris=[CALLBACK_URL]) as server:
-        yield server
-
-
-@pytest.fixture
-def control(sandbox):
-    return SandboxClient(sandbox.url)
-
-
-@pytest.fixture
-def linked(sandbox, control, admin_client, django_capture_on_commit_callbacks):
-    control.register_client("e2e-client", "e2e-secret")
-    connection = add_connection(sandbox.url, "e2e-client", "e2e-secret")
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = link_through_browser(admin_client, connection)
-    messages = [str(message) for message in get_messages(response.wsgi_request)]
-    assert any(message.startswith("Connected") for message in messages), messages
-    assert len(callbacks) == 1, "the first sync must be queued on commit"
-    connection.refresh_from_db()
-    return connection
 
 
 def odoo_datetime(value):

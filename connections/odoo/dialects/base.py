@@ -26,11 +26,17 @@ class CredentialProvider(Protocol):
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a dialect can do, so the sync engine need not special-case it."""
+    """What a dialect can do, so the sync engine need not special-case it.
+
+    A dialect without ``domain`` and ``paging`` returns every record on each
+    call (a snapshot), so the engine diffs it against the local copy instead
+    of reading changes from a cursor.
+    """
 
     domain: bool = True
     paging: bool = True
     order: bool = True
+    fields_get: bool = True
 
 
 class OdooDataClient(abc.ABC):
@@ -80,6 +86,10 @@ class OdooDataClient(abc.ABC):
     @abc.abstractmethod
     def current_user(self) -> dict[str, Any]:
         """Return the linked Odoo user: ``uid`` and ``company_ids`` (the companies the user may use)."""
+
+    def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
+        """Return the fields of ``model`` with their ``string``, ``type`` and ``relation``."""
+        raise NotImplementedError(f"The {self.key} dialect cannot list fields; check capabilities.fields_get.")
 
     def _authorized_request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         """Send with the current credential; on a rejection renew it once and retry once."""

@@ -54,6 +54,13 @@ class MukRestClient(OdooDataClient):
             raise OdooBadResponse(f"Odoo at {self.host} answered a count on {model} with something other than an integer.")
         return result
 
+    def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
+        attributes = ["string", "type", "relation"]
+        result = self._call("call", f"{model}/fields_get", {"args": "[]", "kwargs": json.dumps({"attributes": attributes})})
+        if not isinstance(result, dict):
+            raise OdooBadResponse(f"Odoo at {self.host} answered fields_get on {model} with something other than an object.")
+        return result
+
     def current_user(self) -> dict[str, Any]:
         context = self._call("call", "res.users/context_get", {"args": "[]", "kwargs": "{}"})
         uid = context.get("uid") if isinstance(context, dict) else None
