@@ -136,6 +136,9 @@ class SyncCursor(models.Model):
     # Companies of the linked Odoo user, sent as allowed_company_ids so that
     # leads of every company the user may see are read.
     company_ids = models.JSONField(default=list, blank=True)
+    # crm.lead fields requested from this Odoo, chosen with fields_get
+    # because field sets differ by version (mobile gone in 19, and so on).
+    lead_fields = models.JSONField(default=list, blank=True)
     # Per-connection run lock: the owner token of the running sync and when
     # the lock lapses if that run stops renewing it (after a SIGKILL).
     lock_owner = models.CharField(max_length=64, blank=True)

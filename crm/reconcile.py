@@ -78,14 +78,20 @@ def _reconcile(connection: OdooConnection, run: SyncRun) -> None:
             "nothing was marked deleted. Check the linked user's access rights."
         )
     run.fetched = len(visible_ids)
+    apply_visible_ids(connection, run, visible_ids)
+
+
+def apply_visible_ids(connection: OdooConnection, run: SyncRun, visible_ids: set[int]) -> None:
+    """Mark local leads missing from a complete id listing as gone, and returning ones as back."""
+    local = Lead.objects.filter(connection=connection)
     now = timezone.now()
     with transaction.atomic():
         live = dict(local.filter(deleted_in_odoo_at__isnull=True).values_list("odoo_id", "pk"))
         gone = dict(local.filter(deleted_in_odoo_at__isnull=False).values_list("odoo_id", "pk"))
         missing = [pk for odoo_id, pk in live.items() if odoo_id not in visible_ids]
         back = [pk for odoo_id, pk in gone.items() if odoo_id in visible_ids]
-        run.deleted = _update_in_batches(missing, deleted_in_odoo_at=now)
-        run.restored = _update_in_batches(back, deleted_in_odoo_at=None)
+        run.deleted += _update_in_batches(missing, deleted_in_odoo_at=now)
+        run.restored += _update_in_batches(back, deleted_in_odoo_at=None)
     logger.info(
         "reconcile.done connection_id=%s run_id=%s visible=%s deleted=%s restored=%s",
         connection.pk,

@@ -37,11 +37,13 @@ from .locks import acquire_lock, lock_expiry, release_lock
 from .mapping import MappedLead, MappingError, map_lead
 from .models import Lead, SyncCursor, SyncRun
 from .paging import Position, iter_pages
+from .reconcile import apply_visible_ids
 from .related import RelatedRecords
 
 logger = logging.getLogger(__name__)
 
-# Fields read from crm.lead; they exist in Odoo 16 to 19 alike.
+# Fields read from crm.lead when the dialect cannot list fields; they exist
+# in Odoo 16 to 19 alike.
 LEAD_FIELDS = [
     "name",
     "type",
@@ -68,6 +70,10 @@ LEAD_FIELDS = [
     "create_date",
     "write_date",
 ]
+
+# Version-dependent fields also read when fields_get lists them: won_status
+# (Community 19, Enterprise earlier) and lost_reason (before Odoo 16).
+OPTIONAL_LEAD_FIELDS = ["won_status", "lost_reason"]
 
 # Columns an upsert overwrites: everything but the identity of the row.
 LEAD_UPDATE_FIELDS = [
@@ -260,17 +266,26 @@ class LeadSync:
     # --- reading ---------------------------------------------------------
 
     def _context(self, client: OdooDataClient) -> dict[str, Any]:
-        if self.full or not self.cursor.company_ids:
+        """Discover the user's companies and the lead fields on the first and on full runs."""
+        cursor = self.cursor
+        if self.full or not cursor.company_ids:
             # Without allowed_company_ids Odoo reads only the user's current
             # company, so every company the linked user may use is sent.
-            company_ids = sorted(client.current_user()["company_ids"])
-            if company_ids != self.cursor.company_ids:
-                self.cursor.company_ids = company_ids
-                SyncCursor.objects.filter(pk=self.cursor.pk).update(company_ids=company_ids)
+            user = self._fetch_with_retry(client.current_user)
+            cursor.company_ids = sorted(user["company_ids"])
+            SyncCursor.objects.filter(pk=cursor.pk).update(company_ids=cursor.company_ids)
+        if client.capabilities.fields_get and (self.full or not cursor.lead_fields):
+            available = self._fetch_with_retry(lambda: client.fields_get("crm.lead"))
+            cursor.lead_fields = [name for name in LEAD_FIELDS + OPTIONAL_LEAD_FIELDS if name in available]
+            SyncCursor.objects.filter(pk=cursor.pk).update(lead_fields=cursor.lead_fields)
         context: dict[str, Any] = {"active_test": False}
-        if self.cursor.company_ids:
-            context["allowed_company_ids"] = self.cursor.company_ids
+        if cursor.company_ids:
+            context["allowed_company_ids"] = cursor.company_ids
         return context
+
+    @property
+    def lead_fields(self) -> list[str]:
+        return self.cursor.lead_fields or LEAD_FIELDS
 
     def _start_position(self) -> Position | None:
         run = self.run_record
@@ -289,10 +304,13 @@ class LeadSync:
         def fetch(domain: list[Any], order: str, limit: int) -> list[dict[str, Any]]:
             return self._fetch_with_retry(
                 lambda: client.search_read(
-                    "crm.lead", domain=domain, fields=LEAD_FIELDS, order=order, limit=limit, context=context
+                    "crm.lead", domain=domain, fields=self.lead_fields, order=order, limit=limit, context=context
                 )
             )
 
+        if not client.capabilities.paging:
+            self._read_snapshot(client, context)
+            return False
         started = time.monotonic()
         pages = 0
         for page in iter_pages(fetch, start=self._start_position(), page_size=self.page_size):
@@ -304,6 +322,20 @@ class LeadSync:
             if self._slice_exhausted(pages, started) and len(page.rows) == self.page_size:
                 return True
         return False
+
+    def _read_snapshot(self, client: OdooDataClient, context: dict[str, Any]) -> None:
+        """Read a dialect that returns every lead on each call, and diff it with the local leads."""
+        rows = self._fetch_with_retry(
+            lambda: client.search_read("crm.lead", domain=[], fields=self.lead_fields, order="", limit=0, context=context)
+        )
+        for start in range(0, len(rows), self.page_size):
+            chunk = rows[start : start + self.page_size]
+            self._fetch_with_retry(lambda chunk=chunk: self.related.fetch_unknown(chunk))
+            self._save_page(chunk, None)
+            if self.progress:
+                self.progress(self.run_record)
+        # The snapshot is the complete list of leads the user can see.
+        apply_visible_ids(self.connection, self.run_record, {row["id"] for row in rows})
 
     def _slice_exhausted(self, pages: int, started: float) -> bool:
         if self.max_pages is not None and pages >= self.max_pages:
