@@ -10,7 +10,7 @@ import logging
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from sandbox import crm
+from sandbox import apikeys, crm
 from sandbox.exceptions import MissingError, OdooError, odoo_name_of
 from sandbox.http import error_body, json_response, request_json
 from sandbox.oauth import store
@@ -43,6 +43,10 @@ def rules() -> list[Rule]:
         Rule(f"{PREFIX}/tokens", endpoint=list_tokens, methods=["GET"]),
         Rule(f"{PREFIX}/tokens/expire", endpoint=expire_tokens, methods=["POST"]),
         Rule(f"{PREFIX}/last-authorization", endpoint=last_authorization, methods=["GET"]),
+        Rule(f"{PREFIX}/api-keys", endpoint=list_api_keys, methods=["GET"]),
+        Rule(f"{PREFIX}/api-keys", endpoint=create_api_key, methods=["POST"]),
+        Rule(f"{PREFIX}/api-keys/<int:key_id>", endpoint=update_api_key, methods=["PATCH"]),
+        Rule(f"{PREFIX}/api-keys/<int:key_id>", endpoint=delete_api_key, methods=["DELETE"]),
     ]
 
 
@@ -239,3 +243,54 @@ def expire_tokens(sandbox, request: Request) -> Response:
 
 def last_authorization(sandbox, request: Request) -> Response:
     return json_response(sandbox.last_authorization())
+
+
+# API keys
+
+
+def list_api_keys(sandbox, request: Request) -> Response:
+    apikeys.ensure_tables(sandbox.db)
+    with sandbox.db.snapshot() as connection:
+        return json_response([key.public() for key in apikeys.list_keys(connection)])
+
+
+@_controlled
+def create_api_key(sandbox, request: Request) -> Response:
+    """Create a key as the user would under Preferences > Account Security; the value is returned only here."""
+    body = _body(request)
+    known = {"login", "name", "scope", "expiration_date"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ValueError(f"Unknown API key attributes {unknown}: use {sorted(known)}.")
+    apikeys.ensure_tables(sandbox.db)
+    with sandbox.db.transaction() as connection:
+        key, value = apikeys.create_key(
+            connection,
+            login=body.get("login"),
+            version=sandbox.settings.odoo_version,
+            name=body.get("name"),
+            scope=body.get("scope"),
+            expiration_date=body.get("expiration_date"),
+        )
+    logger.info("API key %d created for %s", key.id, key.login)
+    return json_response({**key.public(), "key": value}, status=201)
+
+
+@_controlled
+def update_api_key(sandbox, request: Request, key_id: int) -> Response:
+    body = _body(request)
+    if set(body) != {"expiration_date"}:
+        raise ValueError("Invalid API key change: send only {\"expiration_date\": ...}.")
+    apikeys.ensure_tables(sandbox.db)
+    with sandbox.db.transaction() as connection:
+        apikeys.set_expiration(connection, key_id, body["expiration_date"])
+        key = next(key for key in apikeys.list_keys(connection) if key.id == key_id)
+    return json_response(key.public())
+
+
+@_controlled
+def delete_api_key(sandbox, request: Request, key_id: int) -> Response:
+    apikeys.ensure_tables(sandbox.db)
+    with sandbox.db.transaction() as connection:
+        apikeys.delete_key(connection, key_id)
+    return json_response({"deleted": key_id})

@@ -11,6 +11,15 @@ from sandbox.models import DEFAULT_VERSION, SUPPORTED_VERSIONS
 DATA_FAILURE_KINDS = ("500", "503_html", "429", "timeout")
 TOKEN_FAILURE_KINDS = ("invalid_grant", "invalid_client", "503_html", "429", "html_login_page", "timeout")
 PRECISIONS = ("microseconds", "seconds")
+# Failures the next JSON-RPC object calls or JSON-2 calls answer with, one each (sandbox/README.md).
+JSONRPC_FAILURE_KINDS = (
+    "session_expired", "access_error", "access_denied", "validation_error", "user_error", "missing_error",
+    "server_error", "503_html", "429",
+)
+JSON2_FAILURE_KINDS = (
+    "invalid_apikey", "missing_bearer_403", "access_error", "missing_error", "not_found", "lock_error",
+    "validation_error", "user_error", "unprocessable", "bare_string", "server_error", "503_retry_after", "429",
+)
 
 
 @dataclass
@@ -32,6 +41,13 @@ class Switches:
     seed: int = 0
     # Added to the clock that decides code and token expiry, to expire tokens without waiting.
     clock_offset_seconds: float = 0.0
+    # Odoo's base.login_cooldown_after (0 turns the cooldown off) and base.login_cooldown_duration (seconds).
+    login_cooldown_after: int = 10
+    login_cooldown_duration: int = 60
+    jsonrpc_fail_next: list[str] = field(default_factory=list)
+    json2_fail_next: list[str] = field(default_factory=list)
+    # Status of a JSON-2 request without a bearer key: 401, or 403 as early 19.0 builds answered.
+    json2_missing_bearer_status: int = 401
 
 
 def _check_kinds(name: str, value: object, allowed: tuple[str, ...]) -> list[str]:
@@ -59,7 +75,8 @@ def validate_switch(name: str, value: object) -> object:
             raise ValueError(f"Invalid odoo_version {value!r}: use one of {list(SUPPORTED_VERSIONS)}.")
         return value
 
-    if name in ("access_token_lifetime", "refresh_token_grace_seconds", "seed"):
+    integers = ("access_token_lifetime", "refresh_token_grace_seconds", "seed")
+    if name in integers + ("login_cooldown_after", "login_cooldown_duration"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"Invalid {name} {value!r}: expected an integer.")
         return int(_check_number(name, value, 0 if name != "access_token_lifetime" else 1))
@@ -91,6 +108,17 @@ def validate_switch(name: str, value: object) -> object:
 
     if name == "token_fail_next":
         return _check_kinds(name, value, TOKEN_FAILURE_KINDS)
+
+    if name == "jsonrpc_fail_next":
+        return _check_kinds(name, value, JSONRPC_FAILURE_KINDS)
+
+    if name == "json2_fail_next":
+        return _check_kinds(name, value, JSON2_FAILURE_KINDS)
+
+    if name == "json2_missing_bearer_status":
+        if value not in (401, 403) or isinstance(value, bool):
+            raise ValueError(f"Invalid json2_missing_bearer_status {value!r}: use 401 or 403.")
+        return value
 
     known = ", ".join(item.name for item in fields(Switches))
     raise ValueError(f"Unknown switch {name!r}: known switches are {known}.")
@@ -138,6 +166,12 @@ class Settings:
         """Counter bumped whenever `seed` is set, even to its current value, to restart random sequences."""
         with self._lock:
             return self._seed_generation
+
+    def pop_next(self, name: str) -> str | None:
+        """Take the first entry of a queue switch such as `json2_fail_next`, if any."""
+        with self._lock:
+            queue = getattr(self._switches, name)
+            return queue.pop(0) if queue else None
 
     def pop_token_failure(self) -> str | None:
         """Take the next queued token endpoint failure, if any."""

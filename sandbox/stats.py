@@ -19,6 +19,13 @@ def _empty() -> dict:
         "data_401": 0,
         "revocations": 0,
         "failures_injected": {},
+        # Odoo's native APIs: JSON-RPC calls by "service.method", JSON-2 calls by "model/method".
+        "jsonrpc_calls": {},
+        "json2_calls": {},
+        "native_errors": {},
+        "login_failures": 0,
+        "login_cooldown_refusals": 0,
+        "requests_with_cookies": 0,
     }
 
 
