@@ -16,6 +16,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox import control, crm, seed, timeutil, web  # noqa: F401 (crm registers the lead hooks)
 from sandbox.db import Database, set_meta
 from sandbox.dialects import muk_rest
+from sandbox.dialects import json2, jsonrpc
 from sandbox.faults import FaultInjector
 from sandbox.http import error_body, json_response
 from sandbox.models import DEFAULT_VERSION, SUPERUSER_ID, registry
@@ -29,6 +30,8 @@ logger = logging.getLogger(__name__)
 # Each module contributes werkzeug Rules whose endpoint is `handler(sandbox, request, **values)`.
 # A new OAuth provider or data dialect is one more module in this list.
 ROUTE_MODULES = (web, control, muk, muk_rest)
+# Odoo's native APIs: JSON-RPC (16+) and JSON-2 (19+), authenticated by API keys.
+ROUTE_MODULES += (jsonrpc, json2)
 
 
 class Sandbox:
