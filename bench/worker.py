@@ -43,7 +43,7 @@ from connections.odoo import oauth  # noqa: E402
 from crm.mapping import map_lead, parse_text  # noqa: E402
 from crm.models import Lead, Salesperson, Stage, Tag, Team  # noqa: E402
 from crm.paging import iter_pages  # noqa: E402
-from crm.sync import LEAD_FIELDS, run_sync  # noqa: E402
+from crm.sync import LEAD_FIELDS, OPTIONAL_LEAD_FIELDS, run_sync  # noqa: E402
 
 from bench.harness import authorize, pkce_pair, process_cpu_seconds  # noqa: E402
 
@@ -177,10 +177,18 @@ def command_sync(arguments: argparse.Namespace) -> None:
 # --- baselines --------------------------------------------------------------
 
 
-def product_context(connection: OdooConnection) -> dict[str, Any]:
-    """Return the context the product sends on a full sync: archived leads and every company of the user."""
-    company_ids = sorted(build_data_client(connection).current_user()["company_ids"])
-    return {"active_test": False, "allowed_company_ids": company_ids}
+def product_request(connection: OdooConnection) -> tuple[dict[str, Any], list[str]]:
+    """Return the context and the lead fields that the product's full sync sends to this server.
+
+    The context reads archived leads and every company of the user; the
+    fields are the base list plus the optional ones the server has.
+    """
+    client = build_data_client(connection)
+    context = {"active_test": False, "allowed_company_ids": sorted(client.current_user()["company_ids"])}
+    if not client.capabilities.fields_get:
+        return context, LEAD_FIELDS
+    available = client.fields_get("crm.lead")
+    return context, [name for name in LEAD_FIELDS + OPTIONAL_LEAD_FIELDS if name in available]
 
 
 class PlainReader:
@@ -188,8 +196,9 @@ class PlainReader:
 
     def __init__(self, connection: OdooConnection) -> None:
         self.url = f"{connection.base_url}/api/v2/search_read/crm.lead"
-        self.context = json.dumps(product_context(connection))
-        self.fields = json.dumps(LEAD_FIELDS)
+        context, fields = product_request(connection)
+        self.context = json.dumps(context)
+        self.fields = json.dumps(fields)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {connection.oauth_token.access_token}"
         # Every request's form body, kept so they can be sent again verbatim.
@@ -352,11 +361,11 @@ def command_naive(arguments: argparse.Namespace) -> None:
     client = build_data_client(connection)
     counter = QueryCounter()
     with phase(connection, arguments) as timed, database.execute_wrapper(counter):
-        context = product_context(connection)
+        context, fields = product_request(connection)
         saver = NaiveSaver(connection, client, context)
 
         def fetch(domain: list[Any], order: str, limit: int) -> list[dict[str, Any]]:
-            return client.search_read("crm.lead", domain=domain, fields=LEAD_FIELDS, order=order, limit=limit, context=context)
+            return client.search_read("crm.lead", domain=domain, fields=fields, order=order, limit=limit, context=context)
 
         counts = read_pages(fetch, saver.save, limit=arguments.limit)
     saved = Lead.objects.filter(connection=connection).count()
