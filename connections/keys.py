@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from django.db import models, transaction
 
 from .fields import SecretField, is_undecryptable
-from .models import AuthorizationRequest, OAuthClient, OAuthToken, OdooConnection
+from .models import ApiKeyCredential, AuthorizationRequest, OAuthClient, OAuthToken, OdooConnection
 
 logger = logging.getLogger(__name__)
 
-SECRET_MODELS: list[type[models.Model]] = [OAuthClient, OAuthToken, AuthorizationRequest]
+SECRET_MODELS: list[type[models.Model]] = [OAuthClient, OAuthToken, AuthorizationRequest, ApiKeyCredential]
 
 
 @dataclass(frozen=True)

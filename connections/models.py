@@ -30,6 +30,7 @@ class OdooConnection(models.Model):
 
     class AuthMethod(models.TextChoices):
         OAUTH = "oauth", "OAuth 2.0 add-on"
+        API_KEY = "api_key", "API key (JSON-RPC or JSON-2)"
 
     class Status(models.TextChoices):
         NOT_LINKED = "not_linked", "Not linked"
@@ -38,6 +39,7 @@ class OdooConnection(models.Model):
         NEEDS_REAUTHORIZATION = "needs_reauthorization", "Needs re-authorization"
         CONFIGURATION_ERROR = "configuration_error", "Configuration error"
         KEY_MISMATCH = "key_mismatch", "Encryption key mismatch"
+        CREDENTIALS_REJECTED = "credentials_rejected", "Credentials rejected"
         DISCONNECTED = "disconnected", "Disconnected"
 
     name = models.CharField(max_length=120, help_text="Label shown to staff, e.g. the customer's company name.")
@@ -200,6 +202,75 @@ class OAuthClient(models.Model):
     @property
     def effective_revoke_url(self) -> str:
         return self._endpoint(self.revoke_url, self.provider.revoke_path)
+
+
+# Data APIs an API key works with; connections.odoo.version chooses one from the server version.
+API_KEY_DIALECT_CHOICES = [("jsonrpc", "Odoo JSON-RPC (14-18)"), ("json2", "Odoo JSON-2 (19+)")]
+
+
+class ApiKeyCredential(models.Model):
+    """The Odoo login and API key that a connection reads leads with."""
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Not tested yet"
+        ACTIVE = "active", "Accepted by Odoo"
+        REJECTED = "rejected", "Rejected by Odoo"
+
+    connection = models.OneToOneField(OdooConnection, on_delete=models.CASCADE, related_name="api_key_credential")
+    login = models.CharField(
+        max_length=255, help_text="Login of the Odoo user who created the API key, usually an email address."
+    )
+    api_key = SecretField(
+        "API key",
+        help_text="Key created in Odoo under Preferences > Account Security > New API Key. Stored encrypted; never displayed.",
+    )
+    dialect_override = models.CharField(
+        "data API",
+        max_length=16,
+        blank=True,
+        choices=API_KEY_DIALECT_CHOICES,
+        help_text="Leave empty to choose from the server version: JSON-2 from Odoo 19 (and Online saas~18.4), "
+        "JSON-RPC before.",
+    )
+    dialect = models.CharField(
+        "data API in use",
+        max_length=16,
+        blank=True,
+        editable=False,
+        choices=API_KEY_DIALECT_CHOICES,
+        help_text="Chosen from the server version when the connection was last tested.",
+    )
+    uid = models.PositiveIntegerField(
+        "Odoo user id",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Returned by Odoo's authenticate for this login and key; read again after either changes.",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNVERIFIED, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When Odoo last accepted the key.")
+    rejected_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When Odoo refused the key. A refused key is not sent again until staff enter a key.",
+    )
+
+    class Meta:
+        verbose_name = "API key credential"
+
+    def __str__(self) -> str:
+        return f"API key of {self.login} for {self.connection}"
+
+    @property
+    def effective_dialect(self) -> str:
+        return self.dialect_override or self.dialect
+
+    def reset_verification(self) -> None:
+        """Forget what Odoo said about the previous login or key; call before saving a new one."""
+        self.uid = None
+        self.status = self.Status.UNVERIFIED
+        self.rejected_at = None
 
 
 class OAuthToken(models.Model):
