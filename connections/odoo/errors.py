@@ -88,3 +88,34 @@ class EncryptionKeyMismatch(OdooError):
     """A stored secret cannot be decrypted with the configured keys."""
 
     kind = "key_mismatch"
+
+
+class OdooCredentialsRejected(OdooUnauthorized):
+    """Odoo refused the login or API key; it is not sent again until staff enter another."""
+
+    kind = "credentials_rejected"
+
+
+class OdooSessionExpired(OdooError):
+    """Odoo answered that the session expired (JSON-RPC error code 100)."""
+
+    kind = "session_expired"
+
+
+class OdooMissingRecord(OdooError):
+    """A record was deleted while it was being read (Odoo's MissingError)."""
+
+    kind = "missing_record"
+
+
+class OdooConflict(OdooError):
+    """Odoo could not lock the records (LockError, HTTP 409); the same request may pass later."""
+
+    kind = "conflict"
+    transient = True
+
+
+class OdooUnsupportedVersion(OdooError):
+    """The server's Odoo version has no API that this site can use with an API key."""
+
+    kind = "unsupported_version"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from .base import Capabilities, CredentialProvider, OdooDataClient
+from .json2 import Json2Client
+from .jsonrpc import JsonRpcClient
 from .muk_rest import MukRestClient
 
 DIALECTS: dict[str, type[OdooDataClient]] = {
     MukRestClient.key: MukRestClient,
 }
+# Odoo's own APIs, used with an API key.
+DIALECTS.update({JsonRpcClient.key: JsonRpcClient, Json2Client.key: Json2Client})
 
 
 def get_dialect(key: str) -> type[OdooDataClient]:
