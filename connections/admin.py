@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from crm.admin import SyncRunInline
 
+from .apikey_admin import inlines_for_auth_method, test_connection
 from .fields import is_undecryptable
 from .models import OAuthClient, OAuthToken, OdooConnection
 from .views import redirect_uri_for
@@ -25,6 +26,7 @@ STATUS_COLOURS = {
     OdooConnection.Status.KEY_MISMATCH: "#c62828",
     OdooConnection.Status.DISCONNECTED: "#616161",
     OdooConnection.Status.NOT_LINKED: "#616161",
+    OdooConnection.Status.CREDENTIALS_REJECTED: "#c62828",
 }
 
 
@@ -100,7 +102,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "base_url", "status_badge", "token_expiry", "lead_count", "sync_enabled"]
     list_filter = ["status", "sync_enabled"]
     search_fields = ["name", "base_url", "database"]
-    actions = ["sync_now"]
+    actions = ["sync_now", test_connection]
     readonly_fields = HEALTH_FIELDS
     fieldsets = [
         (None, {"fields": ["name", "base_url", "database", "sync_enabled"]}),
@@ -109,6 +111,9 @@ class OdooConnectionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("oauth_token").annotate(lead_total=Count("leads"))
+
+    def get_inlines(self, request: HttpRequest, obj: OdooConnection | None) -> list:
+        return inlines_for_auth_method(super().get_inlines(request, obj), request, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):  # noqa: ANN001, ANN201
         extra_context = {**(extra_context or {}), "redirect_uri": redirect_uri_for(request)}
