@@ -13,14 +13,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request, Response
 
-from sandbox import control, crm, seed, timeutil, web  # noqa: F401 (crm registers the lead hooks)
+from sandbox import control, crm, seed, timeutil, web, web_login  # noqa: F401 (crm registers the lead hooks)
 from sandbox.db import Database, set_meta
-from sandbox.dialects import muk_rest
+from sandbox.dialects import muk_rest, oca_otherinfo
+from sandbox.dialects import synconics as synconics_data
 from sandbox.dialects import json2, jsonrpc
 from sandbox.faults import FaultInjector
 from sandbox.http import error_body, json_response
 from sandbox.models import DEFAULT_VERSION, SUPERUSER_ID, registry
-from sandbox.oauth import muk, store
+from sandbox.oauth import generic, muk, oca, store
+from sandbox.oauth import synconics as synconics_oauth
 from sandbox.orm import Env, user_env
 from sandbox.settings import Settings
 from sandbox.stats import Stats
@@ -29,7 +31,18 @@ logger = logging.getLogger(__name__)
 
 # Each module contributes werkzeug Rules whose endpoint is `handler(sandbox, request, **values)`.
 # A new OAuth provider or data dialect is one more module in this list.
-ROUTE_MODULES = (web, control, muk, muk_rest)
+ROUTE_MODULES = (
+    web,
+    web_login,
+    control,
+    muk,
+    muk_rest,
+    oca,
+    oca_otherinfo,
+    synconics_oauth,
+    synconics_data,
+    generic,
+)
 # Odoo's native APIs: JSON-RPC (16+) and JSON-2 (19+), authenticated by API keys.
 ROUTE_MODULES += (jsonrpc, json2)
 

@@ -18,20 +18,27 @@ from sandbox import timeutil
 DEFAULT_CLIENT_ID = "sandbox-muk"
 DEFAULT_CLIENT_SECRET = "sandbox-muk-secret"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8000/odoo/oauth/callback/"
-PRESETS = ("muk",)
+# Presets a client can be registered for: MuK REST, OCA oauth_provider, Synconics restapi
+# and a plain RFC 6749 server (the project's "Custom" preset).
+PRESETS = ("muk", "oca", "synconics", "generic")
 
 # Authorization codes live 10 minutes, the lifetime RFC 6749 section 4.1.2 recommends.
 CODE_LIFETIME_SECONDS = 600
 
 
 class OAuthError(Exception):
-    """An RFC 6749 error: `error` code, optional description and the HTTP status to send."""
+    """An RFC 6749 error: `error` code, optional description and the HTTP status to send.
 
-    def __init__(self, error: str, description: str | None = None, status: int = 400):
+    `reason` names the cause in a stable word (`unknown`, `used`, `expired`, ...) for add-ons
+    whose error messages are not RFC 6749 codes.
+    """
+
+    def __init__(self, error: str, description: str | None = None, status: int = 400, reason: str | None = None):
         super().__init__(f"{error}: {description}" if description else error)
         self.error = error
         self.description = description
         self.status = status
+        self.reason = reason
 
     def body(self) -> dict:
         body = {"error": self.error}
@@ -182,11 +189,17 @@ def issue_code(
 
 
 def redeem_code(
-    connection: sqlite3.Connection, client: OAuthClient, code: str | None, redirect_uri: str | None, now: float
+    connection: sqlite3.Connection,
+    client: OAuthClient,
+    code: str | None,
+    redirect_uri: str | None,
+    now: float,
+    check_redirect_uri: bool = True,
 ) -> tuple[int, str | None]:
     """Consume a code and return its (user_id, scope); raises OAuthError as oauthlib would.
 
-    PKCE is not checked: none of the Odoo OAuth add-ons verifies `code_verifier`.
+    PKCE is not checked: none of the Odoo OAuth add-ons verifies `code_verifier`. Synconics
+    does not compare `redirect_uri` either, hence `check_redirect_uri`.
     """
     if not code:
         raise OAuthError("invalid_request", "Missing code parameter.")
@@ -196,21 +209,23 @@ def redeem_code(
         (hash_secret(code),),
     ).fetchone()
     if row is None:
-        raise OAuthError("invalid_grant", "The authorization code is invalid.")
+        raise OAuthError("invalid_grant", "The authorization code is invalid.", reason="unknown")
     code_id, code_client_id, code_redirect_uri, user_id, scope, expires_at, used_at = row
     if used_at is not None:
-        raise OAuthError("invalid_grant", "The authorization code was already used.")
+        raise OAuthError("invalid_grant", "The authorization code was already used.", reason="used")
     if code_client_id != client.client_id:
-        raise OAuthError("invalid_grant", "The authorization code was issued to another client.")
+        raise OAuthError("invalid_grant", "The authorization code was issued to another client.", reason="unknown")
     if now >= expires_at:
-        raise OAuthError("invalid_grant", "The authorization code has expired.")
-    if code_redirect_uri is not None:
+        raise OAuthError("invalid_grant", "The authorization code has expired.", reason="expired")
+    if not check_redirect_uri:
+        redirect_matches = True
+    elif code_redirect_uri is not None:
         redirect_matches = redirect_uri == code_redirect_uri
     else:
         redirect_matches = redirect_uri is None or redirect_uri in client.redirect_uris
     if not redirect_matches:
         # oauthlib's MismatchingRedirectURIError is an invalid_request error.
-        raise OAuthError("invalid_request", "Mismatching redirect URI.")
+        raise OAuthError("invalid_request", "Mismatching redirect URI.", reason="redirect_uri")
     connection.execute("UPDATE oauth_authorization_code SET used_at = ? WHERE id = ?", (now, code_id))
     return user_id, scope
 
@@ -229,14 +244,9 @@ def issue_tokens(
 ) -> dict:
     """Store a new access token and refresh token pair and return the RFC 6749 token response."""
     family_id = family_id or secrets.token_hex(16)
-    access_token = secrets.token_urlsafe(32)
+    access_token = insert_access_token(connection, client_id, user_id, scope, family_id, lifetime, now)
     refresh_token = secrets.token_urlsafe(32)
     expires_at = now + lifetime
-    connection.execute(
-        "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, scope, expires_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (hash_secret(access_token), family_id, client_id, user_id, scope, expires_at, now),
-    )
     connection.execute(
         "INSERT INTO oauth_refresh_token (token_hash, family_id, client_id, user_id, scope, access_expires_at,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -251,6 +261,25 @@ def issue_tokens(
     if scope is not None:
         response["scope"] = scope
     return response
+
+
+def insert_access_token(
+    connection: sqlite3.Connection,
+    client_id: str,
+    user_id: int,
+    scope: str | None,
+    family_id: str,
+    lifetime: int,
+    now: float,
+) -> str:
+    """Store a new access token without a refresh token and return it."""
+    access_token = secrets.token_urlsafe(32)
+    connection.execute(
+        "INSERT INTO oauth_access_token (token_hash, family_id, client_id, user_id, scope, expires_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (hash_secret(access_token), family_id, client_id, user_id, scope, now + lifetime, now),
+    )
+    return access_token
 
 
 def revoke_family(connection: sqlite3.Connection, family_id: str, now: float) -> None:
@@ -354,3 +383,89 @@ def expire_access_tokens(connection: sqlite3.Connection, now: float) -> int:
     """Make every access token expire now; their refresh tokens keep their grace period."""
     connection.execute("UPDATE oauth_refresh_token SET access_expires_at = MIN(access_expires_at, ?)", (now,))
     return connection.execute("UPDATE oauth_access_token SET expires_at = ? WHERE expires_at > ?", (now, now)).rowcount
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """A live access token's row: who it acts for, for which client, scope and expiry."""
+
+    user_id: int
+    client_id: str
+    scope: str | None
+    family_id: str
+    expires_at: float
+    created_at: float
+
+
+def find_access_token(connection: sqlite3.Connection, token: str | None, now: float) -> AccessGrant | None:
+    """Return the grant of a live (stored and unexpired) access token, or None."""
+    if not token:
+        return None
+    row = connection.execute(
+        "SELECT user_id, client_id, scope, family_id, expires_at, created_at FROM oauth_access_token"
+        " WHERE token_hash = ?",
+        (hash_secret(token),),
+    ).fetchone()
+    if row is None or now >= row[4]:
+        return None
+    return AccessGrant(*row)
+
+
+def _live_refresh_token(connection: sqlite3.Connection, token: str, now: float) -> tuple[int, str] | None:
+    """Return (row id, family id) of an unrevoked refresh token whose access token is unexpired."""
+    row = connection.execute(
+        "SELECT id, family_id, access_expires_at, revoked_at FROM oauth_refresh_token WHERE token_hash = ?",
+        (hash_secret(token),),
+    ).fetchone()
+    if row is None or row[3] is not None or now >= row[2]:
+        return None
+    return row[0], row[1]
+
+
+def is_live_token(connection: sqlite3.Connection, token: str, now: float) -> bool:
+    """Return whether `token` is a live access token or a live refresh token."""
+    return bool(token) and (
+        find_access_token(connection, token, now) is not None or _live_refresh_token(connection, token, now) is not None
+    )
+
+
+def revoke_token_row(connection: sqlite3.Connection, token: str, now: float) -> str | None:
+    """Revoke one token row the way OCA's oauth_provider does; return "access", "refresh" or None.
+
+    OCA keeps an access token and its refresh token in one row, hidden once the access token
+    expired. Revoking the access token deletes that row, so its refresh token goes too.
+    Revoking the refresh token clears it and leaves the access token working.
+    """
+    grant = find_access_token(connection, token, now)
+    if grant is not None:
+        delete_access_token(connection, token)
+        connection.execute(
+            "UPDATE oauth_refresh_token SET revoked_at = ? WHERE family_id = ? AND created_at = ? AND revoked_at IS NULL",
+            (now, grant.family_id, grant.created_at),
+        )
+        return "access"
+    live = _live_refresh_token(connection, token, now)
+    if live is not None:
+        connection.execute("UPDATE oauth_refresh_token SET revoked_at = ? WHERE id = ?", (now, live[0]))
+        return "refresh"
+    return None
+
+
+def revoke_grant(connection: sqlite3.Connection, token: str, token_type_hint: str | None, now: float) -> bool:
+    """Revoke a token as RFC 7009 describes; return whether a token matched.
+
+    An access token is deleted on its own. A refresh token revokes its whole grant, access
+    tokens included (RFC 7009 section 2.1). The hint only sets which kind is looked up first.
+    """
+    lookups = ["refresh", "access"] if token_type_hint == "refresh_token" else ["access", "refresh"]
+    for kind in lookups:
+        if kind == "access" and delete_access_token(connection, token):
+            return True
+        if kind == "refresh":
+            row = connection.execute(
+                "SELECT family_id FROM oauth_refresh_token WHERE token_hash = ?", (hash_secret(token),)
+            ).fetchone()
+            if row is not None:
+                revoke_family(connection, row[0], now)
+                return True
+    return False
