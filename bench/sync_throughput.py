@@ -105,6 +105,11 @@ def check_runs(result: dict[str, Any]) -> None:
             raise SystemExit(f"The {key} baseline read {result[key]['fetched']} of {total} leads.")
 
 
+def cpu_seconds(run: dict[str, Any]) -> float:
+    """Return the CPU time of a run in the worker, its PostgreSQL backends and the sandbox."""
+    return run["worker_cpu_seconds"] + run["database_cpu_seconds"] + run["sandbox_cpu_seconds"]
+
+
 def naive_seconds(result: dict[str, Any]) -> float:
     """Return the naive baseline's time for every lead, extrapolated per lead from its subset."""
     naive = result["naive"]
@@ -125,12 +130,26 @@ def print_lead_count(result: dict[str, Any]) -> None:
                 run["data_requests"],
                 f"{run['seconds']:.2f}",
                 f"{run['fetched'] / run['seconds']:.0f}",
+                f"{run['worker_cpu_seconds']:.2f}",
+                f"{run['database_cpu_seconds']:.2f}",
                 f"{run['sandbox_cpu_seconds']:.2f}",
                 harness.megabytes(run["peak_rss_kb"]),
             ]
         )
     harness.print_table(
-        ["run", "leads", "pages", "data requests", "seconds", "leads/s", "sandbox CPU s", "peak RSS MB"], rows
+        [
+            "run",
+            "leads",
+            "pages",
+            "data requests",
+            "seconds",
+            "leads/s",
+            "worker CPU s",
+            "PostgreSQL CPU s",
+            "sandbox CPU s",
+            "peak RSS MB",
+        ],
+        rows,
     )
     serve = fetch_only["serve"]
     print(
@@ -162,6 +181,13 @@ def print_lead_count(result: dict[str, Any]) -> None:
     print(f"Ratio product / fetch only: {harness.ratio(product['seconds'], fetch_only['seconds'])}")
     print(f"Ratio product / fetch + copy: {harness.ratio(product['seconds'], fetch_copy['seconds'])}")
     print(f"Ratio naive / product: {harness.ratio(naive_seconds(result), product['seconds'])}{extrapolated}")
+    naive_cpu = cpu_seconds(naive) / naive["fetched"] * total
+    print(
+        "Ratios of CPU seconds (worker + PostgreSQL + sandbox), which other work on the machine does not stretch: "
+        f"product / fetch only {harness.ratio(cpu_seconds(product), cpu_seconds(fetch_only))}, "
+        f"product / fetch + copy {harness.ratio(cpu_seconds(product), cpu_seconds(fetch_copy))}, "
+        f"naive / product {harness.ratio(naive_cpu, cpu_seconds(product))}{extrapolated}."
+    )
 
 
 def print_page_sizes(result: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -75,17 +76,29 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-class Phase:
-    """Wall time, sandbox data requests and sandbox CPU time of one timed part of a workload.
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
-    The sandbox's counters are read over its control API just outside the
-    timed span, so those reads cost the measured code nothing.
+
+class Phase:
+    """Wall time, sandbox data requests and CPU times of one timed part of a workload.
+
+    CPU time is counted for this process, the PostgreSQL backends it uses
+    and the sandbox, because other work on the machine stretches wall time
+    but not CPU time. The sandbox's counters are read over its control API
+    just outside the timed span, so those reads cost the measured code
+    nothing.
     """
 
-    def __init__(self, sandbox_url: str, sandbox_pid: int) -> None:
+    def __init__(self, sandbox_url: str, sandbox_pid: int, database_pids: list[int]) -> None:
         self.stats_url = f"{sandbox_url}/__sandbox__/stats"
         self.sandbox_pid = sandbox_pid
+        self.database_pids = database_pids
         self.figures: dict[str, float] = {}
+
+    def _database_cpu(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self.database_pids)
 
     def _requests(self) -> tuple[int, int]:
         stats = requests.get(self.stats_url, timeout=HTTP_TIMEOUT).json()
@@ -93,24 +106,32 @@ class Phase:
 
     def __enter__(self) -> Phase:
         self._data, self._token = self._requests()
-        self._cpu = process_cpu_seconds(self.sandbox_pid)
+        self._cpu = (own_cpu_seconds(), self._database_cpu(), process_cpu_seconds(self.sandbox_pid))
         self._started = time.perf_counter()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         seconds = time.perf_counter() - self._started
-        cpu = process_cpu_seconds(self.sandbox_pid) - self._cpu
+        worker, database_cpu, sandbox = own_cpu_seconds(), self._database_cpu(), process_cpu_seconds(self.sandbox_pid)
         data, token = self._requests()
         self.figures = {
             "seconds": seconds,
             "data_requests": data - self._data,
             "token_requests": token - self._token,
-            "sandbox_cpu_seconds": cpu,
+            "worker_cpu_seconds": worker - self._cpu[0],
+            "database_cpu_seconds": database_cpu - self._cpu[1],
+            "sandbox_cpu_seconds": sandbox - self._cpu[2],
         }
 
 
-def phase(connection: OdooConnection, arguments: argparse.Namespace) -> Phase:
-    return Phase(connection.base_url, arguments.sandbox_pid)
+def django_backend_pid() -> int:
+    """Open Django's database connection now and return the process id of its PostgreSQL backend."""
+    database.ensure_connection()
+    return database.connection.info.backend_pid
+
+
+def phase(connection: OdooConnection, arguments: argparse.Namespace, database_pids: list[int]) -> Phase:
+    return Phase(connection.base_url, arguments.sandbox_pid, database_pids)
 
 
 def emit(result: dict[str, Any]) -> None:
@@ -145,7 +166,7 @@ def command_sync(arguments: argparse.Namespace) -> None:
     # Statements counted when each page has been saved, for per-page figures.
     marks: list[int] = []
     rss_before = memory_kb()["rss_kb"]
-    timed = phase(OdooConnection.objects.get(pk=arguments.connection), arguments)
+    timed = phase(OdooConnection.objects.get(pk=arguments.connection), arguments, [django_backend_pid()])
     with timed, database.execute_wrapper(counter):
         result = run_sync(
             arguments.connection, full=arguments.full, sliced=False, progress=lambda run: marks.append(counter.count)
@@ -243,9 +264,9 @@ def read_pages(fetch: Callable[[list[Any], str, int], list[dict[str, Any]]], on_
 def command_fetch_only(arguments: argparse.Namespace) -> None:
     connection = OdooConnection.objects.get(pk=arguments.connection)
     reader = PlainReader(connection)
-    with phase(connection, arguments) as fetching:
+    with phase(connection, arguments, []) as fetching:
         counts = read_pages(reader.fetch, lambda rows: None)
-    with phase(connection, arguments) as serving:
+    with phase(connection, arguments, []) as serving:
         received = reader.replay()
     emit({**fetching.figures, **counts, "serve": {**serving.figures, "bytes": received}})
 
@@ -288,7 +309,7 @@ def command_fetch_copy(arguments: argparse.Namespace) -> None:
                         )
                     )
 
-        with phase(connection, arguments) as timed:
+        with phase(connection, arguments, [pg.info.backend_pid]) as timed:
             counts = read_pages(reader.fetch, save)
         copied = pg.execute(f"SELECT count(*) FROM {COPY_TABLE}").fetchone()[0]
         pg.execute(f"DROP TABLE {COPY_TABLE}")
@@ -360,7 +381,7 @@ def command_naive(arguments: argparse.Namespace) -> None:
     connection = OdooConnection.objects.get(pk=arguments.connection)
     client = build_data_client(connection)
     counter = QueryCounter()
-    with phase(connection, arguments) as timed, database.execute_wrapper(counter):
+    with phase(connection, arguments, [django_backend_pid()]) as timed, database.execute_wrapper(counter):
         context, fields = product_request(connection)
         saver = NaiveSaver(connection, client, context)
 
