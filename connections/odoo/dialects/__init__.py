@@ -6,9 +6,13 @@ from .base import Capabilities, CredentialProvider, OdooDataClient
 from .json2 import Json2Client
 from .jsonrpc import JsonRpcClient
 from .muk_rest import MukRestClient
+from .oca_otherinfo import OcaOtherinfoClient
+from .synconics import SynconicsClient
 
 DIALECTS: dict[str, type[OdooDataClient]] = {
     MukRestClient.key: MukRestClient,
+    OcaOtherinfoClient.key: OcaOtherinfoClient,
+    SynconicsClient.key: SynconicsClient,
 }
 # Odoo's own APIs, used with an API key.
 DIALECTS.update({JsonRpcClient.key: JsonRpcClient, Json2Client.key: Json2Client})
