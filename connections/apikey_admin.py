@@ -54,7 +54,7 @@ class ApiKeyCredentialForm(forms.ModelForm):
         credential = super().save(commit=False)
         new_key = bool(self.data.get(self.add_prefix("api_key")))
         if new_key or "login" in self.changed_data:
-            # Odoo's earlier answer was about another login or key, so a rejected one may be tried again.
+            # Odoo's earlier verdict was about another login or key, so the new one may be sent.
             credential.reset_verification()
             if credential.pk and credential.connection.status == OdooConnection.Status.CREDENTIALS_REJECTED:
                 credential.connection.set_status(OdooConnection.Status.NOT_LINKED)

@@ -1,9 +1,10 @@
 """API-key credentials for the data clients, and the choice of dialect from the server version.
 
-A key that Odoo refused is marked rejected and never sent again by syncs: Odoo counts every
-refused login, and after ``base.login_cooldown_after`` (10) failures it refuses all logins
-from this site's address for a minute, good keys of other connections included. Only a new
-key entered by staff, or staff's own Test connection, sends a key again.
+A key that Odoo rejected is marked rejected and never sent again by syncs. Odoo counts every
+failed login, and after ``base.login_cooldown_after`` (10 on new databases) failures it rejects
+all logins from this site's address for ``base.login_cooldown_duration`` (60 s), so retried bad
+keys would lock out the good keys of other connections. Only a key entered by staff, or
+staff's own Test connection, sends a key again.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class ApiKeyCredentials:
         with transaction.atomic():
             row = ApiKeyCredential.objects.select_for_update().get(pk=self._current().pk)
             if row.api_key != sent_key:
-                # Staff entered another key meanwhile; this uid belongs to the old one.
+                # Staff entered another key meanwhile, so this uid belongs to the old one.
                 return
             row.uid = uid
             row.status = ApiKeyCredential.Status.ACTIVE

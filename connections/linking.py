@@ -1,4 +1,4 @@
-"""Test a connection against its Odoo and link it: the version, the dialect, the user and the leads it sees."""
+"""Test a connection against its Odoo and link it: read the version, the dialect, the user and the visible leads."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def _check(connection: OdooConnection) -> ConnectionReport:
     user = client.current_user()
     uid, company_ids = user["uid"], sorted(user["company_ids"])
     if isinstance(client.credentials, ApiKeyCredentials):
-        # JSON-2 has no authenticate call; its context_get told the uid.
+        # JSON-2 has no authenticate call, so the uid from context_get is stored here.
         client.credentials.remember_uid(uid)
     context = {"active_test": False, "allowed_company_ids": company_ids}
     users = client.search_read(

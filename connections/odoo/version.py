@@ -33,7 +33,7 @@ class ServerVersion:
     major: int
     minor: int
     saas: bool = False
-    # "Enterprise", "Community", or "" when the server does not say.
+    # "Enterprise", "Community", or "" when the server does not report it.
     edition: str = ""
 
     def __str__(self) -> str:

@@ -1,9 +1,9 @@
 """Odoo 19's JSON-2 API: `POST /json/2/<model>/<method>` with an API key as the bearer.
 
-The body is a JSON object of named arguments plus `ids` and `context`; the answer is the
+The body is a JSON object of named arguments plus `ids` and `context`; the response is the
 bare return value. Errors carry an HTTP status and the body
 `{"name", "message", "arguments", "context", "debug"}`. Before Odoo 19 the route does not
-exist and the server answers with its HTML 404 page.
+exist and the server returns its HTML 404 page.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ QUEUED_ERRORS = {
 
 
 def rules() -> list[Rule]:
-    # No method restriction: Odoo's route takes every method and answers the others itself.
+    # No method restriction: Odoo's route takes every method and rejects the others itself.
     return [Rule("/json/2/<string:model>/<string:method>", endpoint=json2)]
 
 
@@ -136,7 +136,7 @@ def _serve_queued(sandbox, kind: str) -> Response:
     if kind == "unprocessable":
         return _http_error("UnprocessableEntity", "search_read() got an unexpected keyword argument 'args'", 422)
     if kind == "bare_string":
-        # Builds before 19.0 answered some errors with a bare JSON string.
+        # Builds before 19.0 returned some errors as a bare JSON string.
         return json_response("missing a required argument: 'domain'", status=422)
     error = QUEUED_ERRORS[kind]()
     return error_response(error, _status_of(error))

@@ -24,7 +24,7 @@ from sandbox.models import version_info
 logger = logging.getLogger(__name__)
 
 JSON_MIMETYPES = ("application/json", "application/json-rpc")
-# The version whose dispatcher answers a wrong Content-Type with 415 instead of a plain-text 400.
+# The first version whose dispatcher rejects a wrong Content-Type with 415 instead of a plain-text 400.
 # NOTE: known for 16 (400) and 19 (415); 17 and 18 are assumed to follow their neighbours.
 UNSUPPORTED_MEDIA_TYPE_FROM = 18
 
@@ -58,7 +58,7 @@ class RpcError(Exception):
 
 
 class InjectedResponse(Exception):
-    """A whole HTTP response that replaces the JSON-RPC answer, such as a proxy's 503 page."""
+    """A whole HTTP response that replaces the JSON-RPC response, such as a proxy's 503 page."""
 
     def __init__(self, response: Response):
         super().__init__(response.status)

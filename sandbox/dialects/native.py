@@ -51,7 +51,7 @@ class MethodSpec:
     models: tuple[str, ...] | None = None
 
 
-# The read-only methods the sandbox emulates; Odoo's other methods are answered as unknown.
+# The read-only methods the sandbox emulates. Odoo's other methods are rejected as unknown.
 METHODS = {
     "search_read": MethodSpec(("domain", "fields", "offset", "limit", "order", "load")),
     "search": MethodSpec(("domain", "offset", "limit", "order"), required=("domain",)),

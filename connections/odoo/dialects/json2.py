@@ -1,6 +1,6 @@
 """Odoo's JSON-2 API (``POST /json/2/<model>/<method>``, Odoo 19 and Online saas~18.4 on).
 
-The API key is the bearer; every argument goes by name in a JSON object and the answer is
+The API key is the bearer; every argument goes by name in a JSON object and the response body is
 the bare return value. Errors are classified by HTTP status first. Bodies are parsed only
 when they are JSON, because proxies and Odoo's own HTTP stack answer some errors with HTML,
 and builds before 19.0 answered some with a bare JSON string instead of an error object.
@@ -137,7 +137,7 @@ class Json2Client(OdooDataClient):
         if status == 409:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise OdooConflict(text, status=status, retry_after=retry_after)
-        # 400, 415 and 422 are answers to a request this site built wrong (or to a value Odoo refuses).
+        # 400, 415 and 422 reject a request this site built wrong, or a value Odoo does not accept.
         logger.error("odoo.json2_request_rejected host=%s call=%s status=%s name=%s", self.host, call, status, name)
         raise OdooRequestRejected(text, status=status)
 
@@ -149,7 +149,7 @@ class Json2Client(OdooDataClient):
 
 
 def _error_parts(response: requests.Response) -> tuple[str, str, str]:
-    """Return the name, message and traceback of an error answer; non-JSON bodies are not parsed."""
+    """Return the name, message and traceback of an error response. Bodies that are not JSON are not parsed."""
     if not is_json(response):
         content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
         return "", f"a {content_type} body", ""

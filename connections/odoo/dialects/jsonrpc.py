@@ -2,8 +2,8 @@
 
 ``common.authenticate`` turns the login and key into a uid once; the uid is stored on the
 credential. Every later call is ``object.execute_kw`` with the key as the password and the
-context inside the keyword arguments. Odoo answers errors with HTTP 200 and an error object,
-classified here by ``data.name`` only: the code changed from 200 to 0 in Odoo 19.
+context inside the keyword arguments. Odoo returns errors with HTTP 200 and an error object.
+They are classified here by ``data.name`` only, because the code changed from 200 to 0 in Odoo 19.
 """
 
 from __future__ import annotations
