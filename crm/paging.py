@@ -70,9 +70,51 @@ def row_second(row: dict[str, Any]) -> datetime:
 
 
 def iter_pages(fetch: FetchPage, *, start: Position | None, page_size: int) -> Iterator[Page]:
-    """Yield pages from ``start`` (None reads everything) until Odoo has no more."""
+    """Yield pages from ``start`` (None reads everything) until Odoo has no more.
+
+    A start inside a second (``last_id`` > 0) first asks for everything after
+    it in one request; only when that page is full does the read fall back
+    to the exact modes, so a sync with nothing new costs one request.
+    """
     if page_size < 1:
         raise ValueError(f"page_size={page_size} must be at least 1.")
+    if start is None or start.last_id == 0:
+        yield from _keyset_pages(fetch, start, page_size)
+        return
+
+    rows = fetch(_resume_domain(start), "write_date asc, id asc", page_size)
+    if len(rows) == page_size:
+        yield from _keyset_pages(fetch, start, page_size)
+        return
+    for row in rows:
+        second = row_second(row)
+        if second < start.write_date or (second == start.write_date and row["id"] <= start.last_id):
+            raise CursorStalled(
+                f"Odoo returned lead {row.get('id')!r} ({row.get('write_date')!r}) for a read after {start}; "
+                "the server is ignoring the domain."
+            )
+    if rows:
+        seconds = [row_second(row) for row in rows]
+        last_second = max(seconds)
+        last_id = max(row["id"] for row, moment in zip(rows, seconds, strict=True) if moment == last_second)
+        yield Page(rows, Position(last_second, last_id))
+
+
+def _resume_domain(start: Position) -> list[Any]:
+    """The rest of the start's second after its id, and every later second, as one domain."""
+    return [
+        "|",
+        "&",
+        "&",
+        ("write_date", ">=", format_datetime(start.write_date)),
+        ("write_date", "<", format_datetime(start.write_date + ONE_SECOND)),
+        ("id", ">", start.last_id),
+        ("write_date", ">=", format_datetime(start.write_date + ONE_SECOND)),
+    ]
+
+
+def _keyset_pages(fetch: FetchPage, start: Position | None, page_size: int) -> Iterator[Page]:
+    """Read in the two exact modes from ``start``."""
     # Mode "after" reads from ``second`` on; mode "window" reads ``second``
     # by id after ``after_id``, leaving out ids in ``exclude``.
     if start is None or start.last_id == 0:

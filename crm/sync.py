@@ -296,7 +296,9 @@ class LeadSync:
         overlap = settings.ODOO_SYNC_OVERLAP
         if overlap > 0:
             # Odoo's write_date is the start of the writing transaction, so a
-            # long transaction can commit a value older than one already seen.
+            # long transaction can commit a value older than one already
+            # seen, and a lead written again within the cursor's second keeps
+            # that second. Both are caught by re-reading from before it.
             return Position(self.cursor.write_date - timedelta(seconds=overlap), 0)
         return Position(self.cursor.write_date, self.cursor.last_id)
 

@@ -117,8 +117,9 @@ def odoo_datetime(value):
 
 
 def assert_matches_truth(connection, truth):
-    """Assert that the local leads of ``connection`` equal the sandbox's rows, field by field."""
-    local = {lead.odoo_id: lead for lead in Lead.objects.filter(connection=connection).select_related("stage", "salesperson", "team").prefetch_related("tags")}
+    """Assert that the local leads of ``connection`` still in Odoo equal the sandbox's rows, field by field."""
+    leads = Lead.objects.filter(connection=connection, deleted_in_odoo_at__isnull=True)
+    local = {lead.odoo_id: lead for lead in leads.select_related("stage", "salesperson", "team").prefetch_related("tags")}
     assert sorted(local) == sorted(row["id"] for row in truth)
     for row in truth:
         lead = local[row["id"]]
