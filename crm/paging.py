@@ -72,7 +72,7 @@ def row_second(row: dict[str, Any]) -> datetime:
 def iter_pages(fetch: FetchPage, *, start: Position | None, page_size: int) -> Iterator[Page]:
     """Yield pages from ``start`` (None reads everything) until Odoo has no more.
 
-    A start inside a second (``last_id`` > 0) first asks for everything after
+    A start inside a second (``last_id`` > 0) first requests everything after
     it in one request; only when that page is full does the read fall back
     to the exact modes, so a sync with nothing new costs one request.
     """
@@ -101,7 +101,7 @@ def iter_pages(fetch: FetchPage, *, start: Position | None, page_size: int) -> I
 
 
 def _resume_domain(start: Position) -> list[Any]:
-    """The rest of the start's second after its id, and every later second, as one domain."""
+    """Build one domain for the rest of the start's second after its id and every later second."""
     return [
         "|",
         "&",
