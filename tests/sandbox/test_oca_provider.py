@@ -212,7 +212,7 @@ def test_body_client_auth_accepted(server, http):
     assert response.status_code == 200, response.text
 
 
-def test_basic_without_client_id_in_body_is_unknown_client(server, http):
+def test_basic_alone_is_unknown_client(server, http):
     register(http)
     code = code_from(approve(server, logged_in_browser(server)))
 

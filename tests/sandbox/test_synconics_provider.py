@@ -198,7 +198,7 @@ def test_json_domain_rejected(server, http):
     assert "literal" in response.json()["message"]
 
 
-def test_one_match_is_bare_object_and_none_is_404(server, http):
+def test_single_and_empty_results(server, http):
     body = tokens(server, http)
 
     one = leads(http, body["access_token"], domain="[('id','=',1)]", fields="['name']")
