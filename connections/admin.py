@@ -248,7 +248,11 @@ class OdooConnectionAdmin(admin.ModelAdmin):
         return with_health(super().get_queryset(request))
 
     def get_inlines(self, request: HttpRequest, obj: OdooConnection | None) -> list:
-        return inlines_for_auth_method(super().get_inlines(request, obj), request, obj)
+        inlines = inlines_for_auth_method(super().get_inlines(request, obj), request, obj)
+        if obj is None or obj.pk is None:
+            # A connection being added has no sync runs to list.
+            inlines = [inline for inline in inlines if inline is not SyncRunInline]
+        return inlines
 
     def _setup_context(self, request: HttpRequest, extra_context: dict | None) -> dict:
         return {
@@ -258,7 +262,8 @@ class OdooConnectionAdmin(admin.ModelAdmin):
         }
 
     def change_view(self, request, object_id, form_url="", extra_context=None):  # noqa: ANN001, ANN201
-        tools = [("sync_now", "Sync now", False), ("full_resync", "Full resync", False)]
+        tools = [("test_connection", "Test connection", False)]
+        tools += [("sync_now", "Sync now", False), ("full_resync", "Full resync", False)]
         tools.append(("disconnect_tokens", "Disconnect", True))
         if self.has_purge_permission(request):
             tools.append(("purge", "Purge leads", True))
@@ -405,7 +410,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
         if queued:
             what = "a full resync" if full else "a sync"
             self.message_user(request, f"Queued {what} of {name_list(queued)}.", messages.SUCCESS)
-        return self._back(request)
+        return None
 
     @admin.action(description="Disconnect (revoke and delete the tokens)", permissions=["change"])
     def disconnect_tokens(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -453,7 +458,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
                     "Revoke this client's tokens in Odoo too. The leads stay.",
                     messages.WARNING,
                 )
-        return self._back(request)
+        return None
 
     @admin.action(description="Purge synced leads", permissions=["purge"])
     def purge(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -484,7 +489,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
                     f"Deleted {deleted:,} leads of {connection.name}. The next sync reads every lead again.",
                     messages.SUCCESS,
                 )
-        return self._back(request)
+        return None
 
     def has_purge_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("connections.change_odooconnection") and request.user.has_perm("crm.delete_lead")
@@ -523,10 +528,15 @@ class OdooConnectionAdmin(admin.ModelAdmin):
             return candidate
         return ""
 
-    def _back(self, request: HttpRequest) -> HttpResponse | None:
-        """Return to the page the action was started from (a change page), or let the admin show the list."""
+    def response_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """Run an action; when it started from a change page button, return to that page instead of the list."""
+        response = super().response_action(request, queryset)
         next_url = self._next_url(request)
-        return HttpResponseRedirect(next_url) if next_url else None
+        # The admin redirects to the list when an action returns nothing.
+        back_to_list = isinstance(response, HttpResponseRedirect) and response.url == request.get_full_path()
+        if next_url and back_to_list:
+            return HttpResponseRedirect(next_url)
+        return response
 
     # --- deleting a connection ------------------------------------------------
 
