@@ -34,8 +34,8 @@ def add_preset_connection(sandbox_url: str, preset: str, client_id: str, client_
 def link_through_web_login(admin_client, connection: OdooConnection, login: str = "admin", password: str = "admin"):  # noqa: ANN001, ANN201
     """Click Connect, then follow the add-on's pages (Odoo login, consent) back to the callback.
 
-    A page with a password input is a login form and gets `login` and `password`; any other
-    form is a consent page and is submitted with its Authorize button.
+    A page with a password input is a login form and gets `login` and `password`. Any other
+    form is a consent page, submitted with its Authorize button.
     """
     start = admin_client.get(reverse("connections:oauth-authorize", args=[connection.pk]))
     assert start.status_code == 302, start.content[:500]
@@ -60,3 +60,16 @@ def link_through_web_login(admin_client, connection: OdooConnection, login: str 
             fields["authorize"] = "1"
         response = browser.post(urljoin(response.url, form.action), data=fields, allow_redirects=False, timeout=TIMEOUT)
     raise AssertionError(f"the authorization did not reach the callback within {MAX_BROWSER_STEPS} pages")
+
+
+def link_preset(preset: str, sandbox_url: str, control, admin_client):  # noqa: ANN001, ANN201
+    """Register a `preset` client at the sandbox and link a new connection as the admin.
+
+    Returns the callback response and the connection.
+    """
+    control.register_client(f"{preset}-client", f"{preset}-secret", preset=SANDBOX_PRESETS[preset])
+    connection = add_preset_connection(sandbox_url, preset, f"{preset}-client", f"{preset}-secret")
+    response = link_through_web_login(admin_client, connection)
+    connection.refresh_from_db()
+    assert connection.status == OdooConnection.Status.CONNECTED, connection.last_error_message
+    return response, connection

@@ -14,16 +14,13 @@ from connections.odoo.dialects.oca_otherinfo import synthetic_id
 from connections.odoo.dialects.synconics import python_literal
 from connections.odoo.errors import InvalidGrant, OdooUnauthorized
 from tests.odoo_sandbox import TIMEOUT
-from tests.odoo_sandbox_web import SANDBOX_PRESETS, add_preset_connection, link_through_web_login
+from tests.odoo_sandbox_web import link_preset
 
 pytestmark = pytest.mark.django_db
 
 
 def linked_client(preset, sandbox, control, admin_client):
-    control.register_client(f"{preset}-client", f"{preset}-secret", preset=SANDBOX_PRESETS[preset])
-    connection = add_preset_connection(sandbox.url, preset, f"{preset}-client", f"{preset}-secret")
-    link_through_web_login(admin_client, connection)
-    connection.refresh_from_db()
+    _response, connection = link_preset(preset, sandbox.url, control, admin_client)
     return connection, build_data_client(connection)
 
 

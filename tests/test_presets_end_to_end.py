@@ -13,7 +13,7 @@ from connections.tokens import disconnect
 from crm.models import Lead, SyncRun
 from crm.sync import run_sync
 from tests.odoo_sandbox import TIMEOUT, assert_matches_truth
-from tests.odoo_sandbox_web import SANDBOX_PRESETS, add_preset_connection, link_through_web_login
+from tests.odoo_sandbox_web import link_preset
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +29,9 @@ OCA_COMPANY = "YourCompany"
 
 
 def link(preset, sandbox, control, admin_client):
-    control.register_client(f"{preset}-client", f"{preset}-secret", preset=SANDBOX_PRESETS[preset])
-    connection = add_preset_connection(sandbox.url, preset, f"{preset}-client", f"{preset}-secret")
-    response = link_through_web_login(admin_client, connection)
+    response, connection = link_preset(preset, sandbox.url, control, admin_client)
     messages = [str(message) for message in get_messages(response.wsgi_request)]
     assert any(message.startswith("Connected") for message in messages), messages
-    connection.refresh_from_db()
-    assert connection.status == OdooConnection.Status.CONNECTED
     return connection
 
 

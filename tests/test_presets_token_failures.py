@@ -12,7 +12,7 @@ from connections.models import OAuthToken, OdooConnection
 from connections.odoo.errors import InvalidClient, InvalidGrant, OdooError
 from connections.tokens import OAuthCredentials, refresh_access_token
 from tests.odoo_sandbox import TIMEOUT
-from tests.odoo_sandbox_web import SANDBOX_PRESETS, add_preset_connection, link_through_web_login
+from tests.odoo_sandbox_web import link_preset
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +23,7 @@ CLIENT_TIMEOUT = 0.5
 
 
 def link(preset, sandbox, control, admin_client):
-    control.register_client(f"{preset}-client", f"{preset}-secret", preset=SANDBOX_PRESETS[preset])
-    connection = add_preset_connection(sandbox.url, preset, f"{preset}-client", f"{preset}-secret")
-    link_through_web_login(admin_client, connection)
-    connection.refresh_from_db()
-    assert connection.status == OdooConnection.Status.CONNECTED
-    return connection
+    return link_preset(preset, sandbox.url, control, admin_client)[1]
 
 
 def refresh(connection):

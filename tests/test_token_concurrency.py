@@ -15,7 +15,7 @@ from connections.clients import build_data_client
 from connections.models import OAuthToken, OdooConnection
 from crm import tasks as crm_tasks
 from tests.odoo_sandbox import TIMEOUT
-from tests.odoo_sandbox_web import SANDBOX_PRESETS, add_preset_connection, link_through_web_login
+from tests.odoo_sandbox_web import link_preset
 
 WORKERS = 8
 ROUNDS = 20
@@ -24,14 +24,9 @@ WAIT_SECONDS = 30
 
 
 def link(preset, sandbox, control, admin_client):
-    control.register_client(f"{preset}-client", f"{preset}-secret", preset=SANDBOX_PRESETS[preset])
-    connection = add_preset_connection(sandbox.url, preset, f"{preset}-client", f"{preset}-secret")
     # The first sync this queues is not under test, and a transactional test would send it to the broker.
     with mock.patch.object(crm_tasks.sync, "delay_on_commit"):
-        link_through_web_login(admin_client, connection)
-    connection.refresh_from_db()
-    assert connection.status == OdooConnection.Status.CONNECTED
-    return connection
+        return link_preset(preset, sandbox.url, control, admin_client)[1]
 
 
 def one_data_request(connection_id: int, barrier: threading.Barrier, results: list, index: int) -> None:
