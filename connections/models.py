@@ -247,7 +247,13 @@ class ApiKeyCredential(models.Model):
         editable=False,
         help_text="Returned by Odoo's authenticate for this login and key; read again after either changes.",
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UNVERIFIED, editable=False)
+    status = models.CharField(
+        max_length=16,
+        choices=Status.choices,
+        default=Status.UNVERIFIED,
+        editable=False,
+        help_text="Whether Odoo accepted the login and key the last time they were tried.",
+    )
     verified_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When Odoo last accepted the key.")
     rejected_at = models.DateTimeField(
         null=True,
