@@ -115,7 +115,7 @@ def sanitized_description(value: object) -> str:
     """Return a lead description as safe HTML: sanitised HTML, or plain text with its line breaks."""
     if not isinstance(value, str) or not value.strip():
         return ""
-    if "<" not in value:
+    if not nh3.is_html(value):
         # Odoo before 15 stores the description as plain text.
         return linebreaks(value, autoescape=True)
     return mark_safe(nh3.clean(value, tags=DESCRIPTION_TAGS))  # noqa: S308 (nh3 output is sanitised)

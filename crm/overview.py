@@ -149,7 +149,7 @@ STAGE_ROW_HEIGHT = 38
 def stage_chart(stages: list[StageTotal]) -> SafeString:
     """Draw one row per stage: a bar for the number of open leads and a thinner one for their revenue."""
     if not stages:
-        return format_html('<p class="overview-empty">No open leads.</p>')
+        return mark_safe('<p class="overview-empty">No open leads.</p>')
     width = STAGE_LABEL_WIDTH + STAGE_BAR_WIDTH + 170
     top = 30
     height = top + STAGE_ROW_HEIGHT * len(stages) + 6
