@@ -129,10 +129,11 @@ def last_sync_summary(connection: OdooConnection) -> str:
     status = connection.last_sync_status
     label = SyncRun.Status(status).label if status in SyncRun.Status.values else status
     error = connection.last_sync_error_kind
+    recent = timezone.now() - started < timedelta(minutes=1)
     return format_html(
-        '<span title="{}">{} ago</span> · <span style="color:{};font-weight:600;">{}</span>{}',
+        '<span title="{}">{}</span> · <span style="color:{};font-weight:600;">{}</span>{}',
         exact_time(started),
-        timesince(started),
+        "just now" if recent else f"{timesince(started)} ago",
         RUN_COLOURS.get(status, "#616161"),
         label,
         format_html(" ({})", error) if error else "",

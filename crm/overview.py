@@ -135,7 +135,7 @@ def _legend(x: float, y: float, entries: list[tuple[str, str]]) -> list[str]:
     for colour, text in entries:
         parts.append(format_html('<rect x="{}" y="{}" width="12" height="12" rx="2" fill="{}"/>', x, y, colour))
         parts.append(format_html('<text x="{}" y="{}" fill="{}">{}</text>', x + 17, y + 10, TEXT_COLOUR, text))
-        x += 24 + 7 * len(text)
+        x += 34 + 7 * len(text)
     return parts
 
 

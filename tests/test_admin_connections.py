@@ -109,6 +109,7 @@ def test_last_sync_ignores_deletion_checks(admin_client):
     html = admin_client.get(reverse(CHANGELIST)).content.decode()
 
     assert "Failed</span> (odoo_unavailable)" in html
+    assert "2\xa0minutes ago</span>" in html
     assert "Succeeded" not in html
     assert f'?connection__id__exact={connection.pk}">4</a>' in html
 

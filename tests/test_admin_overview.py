@@ -135,6 +135,7 @@ def test_overview_page(admin_client, pipeline):
     html = response.content.decode()
     assert response.status_code == 200
     assert ">Degraded</span>" in html
+    assert "just now</span> · " in html
     assert "Failed</span> (odoo_unavailable)" in html
     assert "Odoo answered 503." in html
     assert f'?connection__id__exact={pipeline.pk}">12</a>' in html
