@@ -53,10 +53,12 @@ HEALTH_STYLES: dict[str, tuple[str, str]] = {
         "#6a1b9a",
         "The stored secrets cannot be decrypted with DJANGO_SECRET_KEY and DJANGO_SALT_KEY.",
     ),
-    Status.CREDENTIALS_REJECTED: ("#c62828", "Odoo refused the login or API key. Enter a new key."),
+    Status.CREDENTIALS_REJECTED: (
+        "#c62828",
+        "Odoo refused the login or API key. Enter a new key, then click Test connection.",
+    ),
     Status.DISCONNECTED: ("#616161", "The tokens were deleted by Disconnect. Click Connect to link again."),
     Status.NOT_LINKED: ("#546e7a", "Not authorized yet. Click Connect."),
-    Status.CREDENTIALS_REJECTED: ("#c62828", "Odoo refused the API key. Enter a new key, then click Test connection."),
 }
 RUN_COLOURS = {
     SyncRun.Status.SUCCEEDED: "#2e7d32",
