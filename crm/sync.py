@@ -29,6 +29,7 @@ from connections.odoo.errors import (
     InvalidClient,
     InvalidGrant,
     OdooAccessDenied,
+    OdooCredentialsRejected,
     OdooError,
     OdooUnauthorized,
 )
@@ -494,7 +495,11 @@ class LeadSync:
             # The credential layer already recorded what staff must do.
             return
         Status = OdooConnection.Status
-        if isinstance(error, OdooUnauthorized):
+        if isinstance(error, OdooCredentialsRejected):
+            # A rejected API key is never retried automatically: Odoo's login
+            # cooldown would then lock out good calls from this address too.
+            connection.set_status(Status.CREDENTIALS_REJECTED, error_kind=error.kind, error_message=error.message)
+        elif isinstance(error, OdooUnauthorized):
             connection.set_status(Status.NEEDS_REAUTHORIZATION, error_kind=error.kind, error_message=error.message)
         elif isinstance(error, OdooAccessDenied):
             connection.set_status(Status.CONFIGURATION_ERROR, error_kind=error.kind, error_message=error.message)
