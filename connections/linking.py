@@ -76,7 +76,7 @@ def check_connection(connection: OdooConnection) -> ConnectionReport:
 
 
 def _check(connection: OdooConnection) -> ConnectionReport:
-    version = _read_version(connection)
+    version = read_version(connection)
     if connection.auth_method == OdooConnection.AuthMethod.API_KEY:
         credential = credential_of(connection)
         if credential.status == ApiKeyCredential.Status.REJECTED:
@@ -112,7 +112,7 @@ def _check(connection: OdooConnection) -> ConnectionReport:
     )
 
 
-def _read_version(connection: OdooConnection) -> odoo_version.ServerVersion | None:
+def read_version(connection: OdooConnection) -> odoo_version.ServerVersion | None:
     """Return the server version and store it; OAuth add-on connections go on without it."""
     try:
         version = odoo_version.fetch_version(new_session(), connection.base_url, timeout=settings.ODOO_HTTP_TIMEOUT)

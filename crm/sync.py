@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from connections.clients import build_data_client
+from connections.linking import read_version
 from connections.models import OdooConnection
 from connections.odoo.dialects import OdooDataClient
 from connections.odoo.errors import (
@@ -269,6 +270,10 @@ class LeadSync:
     def _context(self, client: OdooDataClient) -> dict[str, Any]:
         """Discover the user's companies and the lead fields on the first and on full runs."""
         cursor = self.cursor
+        if not self.connection.odoo_version:
+            # Shown to staff and used for links into Odoo; unauthenticated, and
+            # the sync goes on without it.
+            read_version(self.connection)
         if self.full or not cursor.company_ids:
             # Without allowed_company_ids Odoo reads only the user's current
             # company, so every company the linked user may use is sent.

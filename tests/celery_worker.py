@@ -30,15 +30,21 @@ def test_database_url() -> str:
 class WorkerProcess:
     """A ``celery -A config worker`` subprocess with its own settings."""
 
-    def __init__(self, broker_url: str, log_path: Path, *, pool: str = "solo", concurrency: int = 1, **settings: str) -> None:
+    def __init__(
+        self, broker_url: str, log_path: Path, *, queue: str, pool: str = "solo", concurrency: int = 1, **settings: str
+    ) -> None:
         self.broker_url = broker_url
         self.log_path = log_path
         self.env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
             "CELERY_BROKER_URL": broker_url,
+            # A queue of its own, so no other test run's worker takes these tasks.
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
             "ODOO_ALLOW_HTTP_LOOPBACK": "true",
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            # Log lines must reach the file before a SIGKILL.
+            "PYTHONUNBUFFERED": "1",
             **settings,
         }
         self.command = [
@@ -84,3 +90,13 @@ def wait_until(predicate, timeout: float, interval: float = 0.2, message: str = 
         time.sleep(interval)
     detail = message() if callable(message) else message
     raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {detail}.")
+
+
+def database_activity() -> list[tuple]:
+    """Sessions on the test database other than this one, for failure messages."""
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchall()

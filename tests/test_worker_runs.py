@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -20,7 +21,13 @@ from connections.tokens import store_authorization
 from crm.models import Lead, SyncCursor, SyncRun
 from crm.sync import run_sync
 from crm.tasks import sync
-from tests.celery_worker import WorkerProcess, flush_queue, redis_url_for_this_process, wait_until
+from tests.celery_worker import (
+    WorkerProcess,
+    database_activity,
+    flush_queue,
+    redis_url_for_this_process,
+    wait_until,
+)
 from tests.odoo_sandbox import assert_matches_truth
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -34,16 +41,21 @@ def broker_url():
     flush_queue(url)
 
 
-def enqueue_sync(broker_url, connection_id, **kwargs):
+@pytest.fixture
+def queue():
+    return f"test-{uuid.uuid4().hex}"
+
+
+def enqueue_sync(broker_url, queue, connection_id, **kwargs):
     with celery_app.connection_for_write(broker_url) as connection:
-        sync.apply_async(args=[connection_id], kwargs=kwargs, connection=connection)
+        sync.apply_async(args=[connection_id], kwargs=kwargs, connection=connection, queue=queue)
 
 
 def latest_run(connection):
     return SyncRun.objects.filter(connection=connection, kind=SyncRun.Kind.SYNC).order_by("-pk").first()
 
 
-def test_sigkill_at_random_pages_loses_nothing(linked, control, broker_url, tmp_path):
+def test_sigkill_at_random_pages_loses_nothing(linked, control, broker_url, queue, tmp_path):
     control.seed(20_000 - len(control.leads()))
     rng = random.Random(20_000)
     # Short limits so a killed worker's lock lapses quickly; the lock still
@@ -62,10 +74,10 @@ def test_sigkill_at_random_pages_loses_nothing(linked, control, broker_url, tmp_
     full = True
     deleted: list[int] = []
     while kills < 10:
-        worker = WorkerProcess(broker_url, log, **worker_settings).start()
+        worker = WorkerProcess(broker_url, log, queue=queue, **worker_settings).start()
         try:
             before = SyncRun.objects.filter(connection=linked).count()
-            enqueue_sync(broker_url, linked.pk, full=full)
+            enqueue_sync(broker_url, queue, linked.pk, full=full)
             target = rng.randint(1, 4)
 
             def reached_target():
@@ -84,7 +96,7 @@ def test_sigkill_at_random_pages_loses_nothing(linked, control, broker_url, tmp_
                 interval=0.05,
                 message=lambda: f"a run to reach page {target}; runs: "
                 f"{list(SyncRun.objects.filter(connection=linked).values_list('pk', 'status', 'pages', 'error_kind'))}"
-                f"\nworker log:\n{worker.log_tail()}",
+                f"\ndatabase sessions: {database_activity()}\nworker log:\n{worker.log_tail()}",
             )
         finally:
             worker.kill()
@@ -100,15 +112,15 @@ def test_sigkill_at_random_pages_loses_nothing(linked, control, broker_url, tmp_
         # The killed worker's lock lapses by itself.
         time.sleep(lock_ttl + 0.5)
 
-    worker = WorkerProcess(broker_url, log, **worker_settings).start()
+    worker = WorkerProcess(broker_url, log, queue=queue, **worker_settings).start()
     try:
-        enqueue_sync(broker_url, linked.pk)
+        enqueue_sync(broker_url, queue, linked.pk)
 
         def finished():
             run = latest_run(linked)
             if run and run.status == SyncRun.Status.SKIPPED:
                 time.sleep(lock_ttl)
-                enqueue_sync(broker_url, linked.pk)
+                enqueue_sync(broker_url, queue, linked.pk)
                 return None
             return run if run and run.status == SyncRun.Status.SUCCEEDED else None
 
@@ -151,11 +163,12 @@ def test_full_sync_with_injected_faults(linked, control, settings):
     assert injected, f"the sandbox must have injected failures: {stats}"
 
 
-def test_overlapping_syncs_run_once(linked, control, broker_url, tmp_path):
+def test_overlapping_syncs_run_once(linked, control, broker_url, queue, tmp_path):
     control.seed(5_000 - len(control.leads()))
     worker = WorkerProcess(
         broker_url,
         tmp_path / "worker.log",
+        queue=queue,
         pool="prefork",
         concurrency=4,
         ODOO_SYNC_PAGE_SIZE="100",
@@ -164,7 +177,7 @@ def test_overlapping_syncs_run_once(linked, control, broker_url, tmp_path):
     try:
         time.sleep(3)  # let the four pool processes start
         for _ in range(4):
-            enqueue_sync(broker_url, linked.pk, full=True)
+            enqueue_sync(broker_url, queue, linked.pk, full=True)
 
         def all_recorded():
             runs = list(SyncRun.objects.filter(connection=linked))
