@@ -1,4 +1,4 @@
-"""Admin for synced leads and sync history; everything here is read-only."""
+"""Admin for synced leads and sync history (read-only), the purge of a connection's leads, and the overview URL."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ from django.contrib.admin import helpers
 from django.urls import NoReverseMatch, reverse
 
 from connections.models import ApiKeyCredential, AuthorizationRequest, OAuthClient, OAuthToken, OdooConnection
-from crm.sync import run_sync
 from crm.models import SyncRun
+from crm.sync import run_sync
 
 pytestmark = pytest.mark.django_db
 
