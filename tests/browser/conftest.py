@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -75,20 +76,23 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
 
 
 @contextmanager
-def producer_broker(url: str):
-    """Send this process's Celery tasks, those the live server queues included, to ``url`` inside the block."""
+def producer_broker(url: str, queue: str):
+    """Send this process's Celery tasks, those the live server queues included, to ``queue`` on ``url``."""
     # Celery reads CELERY_BROKER_URL from the environment before its own
     # configuration, and the test command sets it for the whole run.
-    previous = os.environ.get("CELERY_BROKER_URL")
+    previous_url = os.environ.get("CELERY_BROKER_URL")
+    previous_queue = celery_app.conf.task_default_queue
     os.environ["CELERY_BROKER_URL"] = url
+    celery_app.conf.task_default_queue = queue
     _drop_producer_pools()
     try:
         yield
     finally:
-        if previous is None:
+        if previous_url is None:
             os.environ.pop("CELERY_BROKER_URL", None)
         else:
-            os.environ["CELERY_BROKER_URL"] = previous
+            os.environ["CELERY_BROKER_URL"] = previous_url
+        celery_app.conf.task_default_queue = previous_queue
         _drop_producer_pools()
 
 
@@ -104,12 +108,17 @@ def _drop_producer_pools() -> None:
 
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path):
-    """A real ``celery worker --pool=solo`` on the test database and a Redis database of this process's own."""
+    """A real ``celery worker --pool=solo`` on the test database, a Redis database of this process and a queue of its own.
+
+    The queue name keeps a worker of another test run that shares the
+    Redis database from taking these tasks.
+    """
     broker_url = redis_url_for_this_process()
+    queue = f"browser-{uuid.uuid4().hex}"
     flush_queue(broker_url)
-    worker = WorkerProcess(broker_url, tmp_path / "worker.log").start()
+    worker = WorkerProcess(broker_url, tmp_path / "worker.log", queue=queue).start()
     try:
-        with producer_broker(broker_url):
+        with producer_broker(broker_url, queue):
             yield worker
     finally:
         worker.stop()
