@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .fields import is_undecryptable
-from .models import OAuthToken, OdooConnection
+from .models import ApiKeyCredential, OAuthClient, OAuthToken, OdooConnection
 from .odoo import oauth
 from .odoo.errors import EncryptionKeyMismatch, InvalidClient, InvalidGrant, OdooError, OdooUnauthorized
 from .urls_policy import validate_provider_url
@@ -272,17 +272,18 @@ def _iso(moment) -> str:  # noqa: ANN001
 
 
 def disconnect(connection: OdooConnection) -> bool:
-    """Revoke the tokens where the add-on allows it, delete them and stop syncs.
+    """Revoke the tokens where the add-on allows it, delete the credentials and stop syncs.
 
-    Return True when the server confirmed the revocation. Leads stay until
-    staff purge them.
+    An API key cannot be revoked from here, so only the stored copy is
+    deleted. Return True when the server confirmed a revocation. Leads stay
+    until staff purge them.
     """
     revoked = False
     token = OAuthToken.objects.filter(connection=connection).first()
     if token is not None and not (is_undecryptable(token.access_token) or is_undecryptable(token.refresh_token)):
         try:
             config = client_config(connection)
-        except EncryptionKeyMismatch:
+        except (EncryptionKeyMismatch, InvalidClient, OAuthClient.DoesNotExist):
             config = None
         if config is not None and config.revoke_url:
             timeout = settings.ODOO_HTTP_TIMEOUT
@@ -292,6 +293,9 @@ def disconnect(connection: OdooConnection) -> bool:
             if token.refresh_token:
                 oauth.revoke(config, token=token.refresh_token, token_type_hint="refresh_token", timeout=timeout)
     OAuthToken.objects.filter(connection=connection).delete()
+    ApiKeyCredential.objects.filter(connection=connection).update(
+        api_key=None, uid=None, status=ApiKeyCredential.Status.UNVERIFIED
+    )
     connection.set_status(OdooConnection.Status.DISCONNECTED)
     logger.info("oauth.disconnected connection_id=%s revoked=%s", connection.pk, revoked)
     return revoked

@@ -116,3 +116,22 @@ def test_scheduled_refresh_skips_fresh_token(linked, control):
 
     assert OAuthToken.objects.get(connection=linked).access_token == before.access_token
     assert control.stats() == requests_before
+
+
+def test_disconnect_api_key_connection_forgets_key():
+    from connections.models import ApiKeyCredential
+
+    connection = OdooConnection.objects.create(
+        name="Keyed", base_url="https://odoo.example.test", auth_method=OdooConnection.AuthMethod.API_KEY
+    )
+    ApiKeyCredential.objects.create(connection=connection, login="admin@example.test", api_key="0123456789abcdef" * 2 + "01234567")
+    connection.set_status(OdooConnection.Status.CONNECTED)
+
+    revoked = disconnect(connection)
+
+    credential = ApiKeyCredential.objects.get(connection=connection)
+    connection.refresh_from_db()
+    assert revoked is False
+    assert credential.api_key is None
+    assert credential.login == "admin@example.test"
+    assert connection.status == OdooConnection.Status.DISCONNECTED
