@@ -1,9 +1,9 @@
 """Measure incremental syncs after an initial sync of N leads: nothing changed, and 1 % of leads changed.
 
-For each lead count the script creates a scratch PostgreSQL database,
+For each lead count the script creates a scratch PostgreSQL database and
 starts a sandbox seeded with that many generated leads (plus its demo
-leads), links a connection through the OAuth code flow, runs a full sync,
-and then, each in its own worker process:
+leads). It links a connection through the OAuth code flow and runs a full
+sync. Then it runs, each in its own worker process:
 
 1. ``--repeat`` incremental syncs with nothing changed in the sandbox;
 2. one incremental sync after 1 % of the leads (every hundredth id) were
@@ -11,7 +11,7 @@ and then, each in its own worker process:
 3. one more incremental sync with nothing changed, right after that one:
    the changed leads are still inside ODOO_SYNC_OVERLAP, so it reads them again.
 
-Usage: .venv/bin/python bench/incremental_sync.py --leads 10000 100000
+Usage: .venv/bin/python bench/incremental_sync.py --leads 10000 100000 [--analyze-sandbox]
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Measure the initial sync of N leads against its limits and a naive baseline, and print the ratios.
 
-For each lead count the script creates a scratch PostgreSQL database,
+For each lead count the script creates a scratch PostgreSQL database and
 starts a sandbox seeded with that many generated leads (plus its demo
-leads), links two connections through the OAuth code flow and runs, each in
-its own worker process and in this order:
+leads). It links two connections through the OAuth code flow and runs the
+following, each in its own worker process and in this order:
 
 1. fetch only: the product's keyset pages with plain requests and JSON
    decoding, no database; then the same requests again reading only the
@@ -16,7 +16,7 @@ its own worker process and in this order:
 At the smallest lead count it also syncs with several ODOO_SYNC_PAGE_SIZE
 values to show how SQL statements per page depend on the page size.
 
-Usage: .venv/bin/python bench/sync_throughput.py --leads 10000 100000
+Usage: .venv/bin/python bench/sync_throughput.py --leads 10000 100000 [--analyze-sandbox]
 """
 
 from __future__ import annotations
@@ -117,11 +117,21 @@ def naive_seconds(result: dict[str, Any]) -> float:
 
 
 def print_lead_count(result: dict[str, Any]) -> None:
-    total = result["total"]
-    product, fetch_only, fetch_copy, naive = (result[key] for key in ("product", "fetch_only", "fetch_copy", "naive"))
-    print(f"\n{result['generated']} generated leads, {total} leads in the sandbox")
+    print(f"\n{result['generated']} generated leads, {result['total']} leads in the sandbox")
+    print_runs(result)
+    print_details(result)
+    print_ratios(result)
+
+
+def print_runs(result: dict[str, Any]) -> None:
+    runs = (
+        ("fetch only", result["fetch_only"]),
+        ("fetch + copy", result["fetch_copy"]),
+        ("product", result["product"]),
+        ("naive", result["naive"]),
+    )
     rows = []
-    for label, run in (("fetch only", fetch_only), ("fetch + copy", fetch_copy), ("product", product), ("naive", naive)):
+    for label, run in runs:
         rows.append(
             [
                 label,
@@ -151,7 +161,11 @@ def print_lead_count(result: dict[str, Any]) -> None:
         ],
         rows,
     )
-    serve = fetch_only["serve"]
+
+
+def print_details(result: dict[str, Any]) -> None:
+    total, product, naive = result["total"], result["product"], result["naive"]
+    serve = result["fetch_only"]["serve"]
     print(
         f"Sandbox serving only: the fetch-only requests sent again, reading only the bytes: "
         f"{serve['data_requests']} requests in {serve['seconds']:.2f} s = {serve['data_requests'] / serve['seconds']:.0f}"
@@ -169,12 +183,21 @@ def print_lead_count(result: dict[str, Any]) -> None:
         f"Product worker RSS: {harness.megabytes(product['rss_before_kb'])} MB before the run, "
         f"peak {harness.megabytes(product['peak_rss_kb'])} MB."
     )
-    extrapolated = " (extrapolated per lead)" if naive["fetched"] < total else ""
     print(
         f"Naive baseline: {naive['fetched']} leads in {naive['seconds']:.2f} s, "
         f"{naive['queries'] / naive['fetched']:.1f} SQL statements per lead; "
-        f"{naive_seconds(result):.1f} s for {total} leads{extrapolated}."
+        f"{naive_seconds(result):.1f} s for {total} leads{extrapolation_note(result)}."
     )
+
+
+def extrapolation_note(result: dict[str, Any]) -> str:
+    return " (extrapolated per lead)" if result["naive"]["fetched"] < result["total"] else ""
+
+
+def print_ratios(result: dict[str, Any]) -> None:
+    total = result["total"]
+    product, fetch_only, fetch_copy, naive = (result[key] for key in ("product", "fetch_only", "fetch_copy", "naive"))
+    extrapolated = extrapolation_note(result)
     saving = (product["seconds"] - fetch_only["seconds"]) / total * 1000
     copying = (fetch_copy["seconds"] - fetch_only["seconds"]) / total * 1000
     print(f"Time beyond fetch only, per lead: product {saving:.3f} ms, copy {copying:.3f} ms.")
@@ -191,7 +214,8 @@ def print_lead_count(result: dict[str, Any]) -> None:
 
 
 def print_page_sizes(result: dict[str, Any]) -> None:
-    # These runs add leads to a table that already holds other connections' leads, so their times are not comparable.
+    # These runs add leads to a table that already contains other connections'
+    # leads, so only their counts are printed, not their times.
     print(f"\nSQL statements per page by ODOO_SYNC_PAGE_SIZE, {result['total']} leads")
     rows = []
     for size, run in result["page_sizes"].items():
@@ -252,10 +276,14 @@ def print_targets(results: list[dict[str, Any]]) -> None:
         (f"<= {MAX_QUERIES_PER_PAGE} SQL statements per page after the first", str(worst_page), worst_page <= MAX_QUERIES_PER_PAGE),
     ]
     print("\nTargets")
-    harness.print_table(
-        ["target", "measured", "met"],
-        [[name, value, "n/a" if met is None else ("yes" if met else "NO")] for name, value, met in checks],
-    )
+    harness.print_table(["target", "measured", "met"], [[name, value, verdict(met)] for name, value, met in checks])
+
+
+def verdict(met: bool | None) -> str:
+    """Return how a target reads in the table; None means it could not be measured in this run."""
+    if met is None:
+        return "n/a"
+    return "yes" if met else "NO"
 
 
 def main(argv: list[str] | None = None) -> int:
