@@ -235,10 +235,17 @@ def record_key_mismatch(token: OAuthToken) -> EncryptionKeyMismatch | None:
 
 
 class OAuthCredentials:
-    """Bearer credentials of one connection for the data clients."""
+    """Bearer credentials of one connection for the data clients.
+
+    The token is read from the database once and again only when it comes
+    within the refresh margin or Odoo rejects it, so a sync page costs no
+    token query. A token that another worker refreshed meanwhile is picked
+    up on the first rejection, without a token request.
+    """
 
     def __init__(self, connection: OdooConnection) -> None:
         self.connection = connection
+        self._token: OAuthToken | None = None
 
     def _current(self) -> OAuthToken:
         try:
@@ -253,17 +260,21 @@ class OAuthCredentials:
         return token
 
     def authorization_header(self) -> str:
-        token = self._current()
-        if token.expires_within(settings.ODOO_TOKEN_REFRESH_MARGIN):
-            token = refresh_access_token(
-                self.connection.pk, seen_access_token=token.access_token, reason="expiring"
-            )
+        margin = settings.ODOO_TOKEN_REFRESH_MARGIN
+        token = self._token
+        if token is None or token.expires_within(margin):
+            token = self._current()
+            if token.expires_within(margin):
+                token = refresh_access_token(self.connection.pk, seen_access_token=token.access_token, reason="expiring")
+            self._token = token
         return f"Bearer {token.access_token}"
 
     def renew_after_rejection(self, rejected_header: str) -> bool:
         rejected = rejected_header.removeprefix("Bearer ")
         logger.warning("oauth.access_token_rejected connection_id=%s", self.connection.pk)
+        self._token = None
         token = refresh_access_token(self.connection.pk, seen_access_token=rejected, reason="rejected")
+        self._token = token
         return token.access_token != rejected
 
 
