@@ -7,9 +7,11 @@ microseconds, not by id, so an id tie-breaker cannot resume inside a second
 read that way. The pager reads in two modes that are right on both kinds of
 server:
 
-* after T: ``write_date >= T`` ordered ``write_date asc, id asc``. A short
-  page ends the read. A full page ends inside some second W that may be
-  incomplete, so reading continues with a window on W.
+* after T: ``write_date >= T`` ordered ``write_date asc, id asc``, leaving
+  out the ids of T already saved. A short page ends the read. A full page
+  ends inside some second W that may be incomplete, so reading continues
+  after W leaving out W's saved ids, or with a window on W when the whole
+  page was W.
 * window W: ``W <= write_date < W + 1 s`` ordered by ``id asc``, resuming
   with ``id > last id``. When the window is exhausted, reading continues
   after W + 1 s.
@@ -125,25 +127,33 @@ def _keyset_pages(fetch: FetchPage, start: Position | None, page_size: int) -> I
 
     while True:
         if mode == "after":
-            rows = fetch(_after_domain(second), "write_date asc, id asc", page_size)
+            rows = fetch(_after_domain(second, exclude), "write_date asc, id asc", page_size)
+            seconds = [row_second(row) for row in rows]
+            for row, moment in zip(rows, seconds, strict=True):
+                if (second is not None and moment < second) or row["id"] in exclude:
+                    raise CursorStalled(
+                        f"Odoo returned lead {row.get('id')!r} ({row.get('write_date')!r}) for a read from "
+                        f"{format_datetime(second) if second else 'the start'}; the server is ignoring the domain."
+                    )
             if not rows:
                 return
-            seconds = [row_second(row) for row in rows]
-            if second is not None and min(seconds) < second:
-                raise CursorStalled(
-                    f"Odoo returned write_date {format_datetime(min(seconds))} for a read from "
-                    f"{format_datetime(second)}; the server is ignoring the domain."
-                )
             last_second = max(seconds)
             in_last_second = {row["id"] for row, moment in zip(rows, seconds, strict=True) if moment == last_second}
+            if last_second == second:
+                in_last_second |= exclude
             if len(rows) < page_size:
                 yield Page(rows, Position(last_second, max(in_last_second)))
                 return
-            # The page may have stopped inside last_second, in microsecond
-            # order, so that second is read again by id, leaving out the
-            # rows already saved.
+            # A full page may have stopped inside last_second, whose rows come
+            # in microsecond order, so that second may be incomplete.
             yield Page(rows, Position(last_second, 0))
-            mode, second, after_id, exclude = "window", last_second, 0, in_last_second
+            if min(seconds) == last_second:
+                # The whole page is one second: read it by id from here on,
+                # so the list of ids to leave out stays bounded.
+                mode, second, after_id, exclude = "window", last_second, 0, in_last_second
+            else:
+                # Continue from last_second, leaving out its rows already saved.
+                second, exclude = last_second, in_last_second
             continue
 
         rows = fetch(_window_domain(second, after_id, exclude), "id asc", page_size)
@@ -161,8 +171,11 @@ def _keyset_pages(fetch: FetchPage, start: Position | None, page_size: int) -> I
         mode, second, after_id, exclude = "after", second + ONE_SECOND, 0, set()
 
 
-def _after_domain(since: datetime | None) -> list[Any]:
-    return [("write_date", ">=", format_datetime(since))] if since else []
+def _after_domain(since: datetime | None, exclude: set[int] | frozenset[int] = frozenset()) -> list[Any]:
+    domain: list[Any] = [("write_date", ">=", format_datetime(since))] if since else []
+    if exclude:
+        domain.append(("id", "not in", sorted(exclude)))
+    return domain
 
 
 def _window_domain(second: datetime, after_id: int, exclude: set[int]) -> list[Any]:

@@ -278,3 +278,32 @@ def data_requests(stats):
     if isinstance(value, dict):
         return sum(value.values())
     return value
+
+
+@pytest.mark.parametrize("precision", ["microseconds", "seconds"])
+def test_pages_ending_inside_a_second(linked, control, settings, precision):
+    settings.ODOO_SYNC_PAGE_SIZE = 3
+    control.configure(write_date_precision=precision)
+    ids = only_leads(control, 8)
+    # Seconds 10:00:00 (3 leads), 10:00:01 (4 leads, microsecond order
+    # unlike id order), 10:00:02 (1 lead): pages of 3 end inside a second.
+    stamps = [
+        "10:00:00.100000", "10:00:00.200000", "10:00:00.300000",
+        "10:00:01.900000", "10:00:01.100000", "10:00:01.500000", "10:00:01.300000",
+        "10:00:02.000000",
+    ]
+    for lead_id, stamp in zip(ids, stamps, strict=True):
+        control.write_lead(lead_id, write_date=f"2024-05-01 {stamp}")
+    before = data_requests(control.stats())
+
+    run = run_sync(linked.pk, full=True).run
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_message
+    assert synced_ids(linked) == set(ids)
+    assert run.fetched == 8, "every lead is read once"
+    # Pages: the first second, then 10:00:01 twice (a full page of one
+    # second switches to reading it by id), then 10:00:02. The window on
+    # 10:00:00 finds nothing, so five lead requests in all; current_user,
+    # fields_get and the stage reads come on top.
+    assert run.pages == 4
+    assert data_requests(control.stats()) - before <= 5 + 4
