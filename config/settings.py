@@ -185,6 +185,9 @@ LOGGING = {
         # DEBUG level; those hold codes, client secrets and tokens.
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
+        # The development server's access log shows the OAuth callback's
+        # query string, which holds the authorization code and state.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

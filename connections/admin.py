@@ -230,17 +230,16 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "sync_enabled", "auth_method"]
     search_fields = ["name", "base_url", "database"]
-    actions = ["connect", "sync_now", "full_resync", "disconnect_tokens", "purge", test_connection]
+    actions = ["connect", "sync_now", "full_resync", "check_deletions", "disconnect_tokens", "purge", test_connection]
 
     def get_fieldsets(self, request: HttpRequest, obj: OdooConnection | None = None) -> list:
         if obj is None:
             return [(None, {"fields": [*MAIN_FIELDS, "auth_method"]})]
-        return [
-            (None, {"fields": MAIN_FIELDS}),
-            ("Link health", {"fields": HEALTH_FIELDS}),
-            ("Token", {"fields": TOKEN_FIELDS}),
-            ("Last error", {"fields": ERROR_FIELDS}),
-        ]
+        fieldsets = [(None, {"fields": MAIN_FIELDS}), ("Link health", {"fields": HEALTH_FIELDS})]
+        if obj.auth_method == OdooConnection.AuthMethod.OAUTH:
+            fieldsets.append(("Token", {"fields": TOKEN_FIELDS}))
+        fieldsets.append(("Last error", {"fields": ERROR_FIELDS}))
+        return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: OdooConnection | None = None) -> list[str]:
         if obj is None:
@@ -267,6 +266,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):  # noqa: ANN001, ANN201
         tools = [("test_connection", "Test connection", False)]
         tools += [("sync_now", "Sync now", False), ("full_resync", "Full resync", False)]
+        tools.append(("check_deletions", "Check for deleted leads", False))
         tools.append(("disconnect_tokens", "Disconnect", True))
         if self.has_purge_permission(request):
             tools.append(("purge", "Purge leads", True))
@@ -393,6 +393,25 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     def full_resync(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._queue_syncs(request, queryset, full=True)
 
+    @admin.action(description="Check for leads deleted in Odoo", permissions=["change"])
+    def check_deletions(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        from crm.tasks import reconcile
+
+        queued = [connection for connection in queryset if connection.is_linked]
+        for connection in queued:
+            reconcile.delay_on_commit(connection.pk)
+        skipped = [connection.name for connection in queryset if not connection.is_linked]
+        if queued:
+            self.message_user(
+                request,
+                f"Queued a deletion check of {name_list([connection.name for connection in queued])}; "
+                "see the sync runs for its result.",
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(request, f"Not linked, so not checked: {name_list(skipped)}.", messages.WARNING)
+        return None
+
     def _queue_syncs(self, request: HttpRequest, queryset: QuerySet, *, full: bool) -> HttpResponse | None:
         from crm.tasks import sync
 
@@ -408,7 +427,10 @@ class OdooConnectionAdmin(admin.ModelAdmin):
                 unlinked.append(f"{connection.name} ({connection.get_status_display()})")
         if unlinked:
             self.message_user(
-                request, f"Not linked, so not synced: {name_list(unlinked)}. Click Connect first.", messages.WARNING
+                request,
+                f"Not linked, so not synced: {name_list(unlinked)}. Click Connect (OAuth) or run Test connection "
+                "(API key) first.",
+                messages.WARNING,
             )
         if queued:
             what = "a full resync" if full else "a sync"

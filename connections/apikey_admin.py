@@ -12,7 +12,13 @@ from .linking import ConnectionReport, check_connection
 from .models import ApiKeyCredential, OAuthClient, OdooConnection
 from .odoo.errors import OdooError
 
-DIALECT_LABELS = {"jsonrpc": "JSON-RPC", "json2": "JSON-2"}
+DIALECT_LABELS = {
+    "jsonrpc": "JSON-RPC",
+    "json2": "JSON-2",
+    "muk_rest": "MuK REST",
+    "oca_otherinfo": "OCA otherinfo",
+    "synconics": "Synconics REST API",
+}
 
 
 class ApiKeyCredentialForm(forms.ModelForm):
@@ -106,7 +112,7 @@ def describe_report(connection: OdooConnection, report: ConnectionReport) -> str
     companies = ", ".join(report.company_names) or "none"
     linked = " Linked; the first sync is queued." if report.newly_linked else ""
     return (
-        f"{connection.name}: {version} through {dialect} ({report.dialect}) as {user}; companies: {companies}; "
+        f"{connection.name}: {version} through {dialect} as {user}; companies: {companies}; "
         f"{report.lead_count:,} leads visible (archived included); {fields}.{linked}"
     )
 

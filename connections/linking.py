@@ -61,7 +61,7 @@ def check_connection(connection: OdooConnection) -> ConnectionReport:
     with transaction.atomic():
         connection.refresh_from_db(fields=["status"])
         report.newly_linked = not connection.is_linked
-        connection.set_status(OdooConnection.Status.CONNECTED)
+        connection.set_status(OdooConnection.Status.CONNECTED, clear_error=True)
         if report.newly_linked:
             signals.connection_authorized.send(sender=OdooConnection, connection=connection)
     logger.info(

@@ -9,7 +9,7 @@ import re
 # Python reprs, plus Authorization header values.
 _SECRET_PAIR = re.compile(
     r"""(?P<key>["']?(?:access_token|refresh_token|id_token|code|code_verifier|client_secret|"""
-    r"""api_key|password|token)["']?\s*[=:]\s*["']?)(?P<value>[^"'&,\s}]+)""",
+    r"""api_key|password|token|state)["']?\s*[=:]\s*["']?)(?P<value>[^"'&,\s}]+)""",
     re.IGNORECASE,
 )
 _AUTH_HEADER = re.compile(r"(?P<key>\b(?:Bearer|Basic)\s+)(?P<value>[A-Za-z0-9._~+/=-]+)", re.IGNORECASE)

@@ -22,7 +22,7 @@ DIALECT_CHOICES = [
     ("json2", "Odoo JSON-2 (19+)"),
     ("jsonrpc", "Odoo JSON-RPC (14-18)"),
 ]
-from .urls_policy import validate_provider_url
+from .urls_policy import validate_odoo_base_url, validate_provider_url
 
 
 class OdooConnection(models.Model):
@@ -45,13 +45,15 @@ class OdooConnection(models.Model):
     name = models.CharField(max_length=120, help_text="Label shown to staff, e.g. the customer's company name.")
     base_url = models.URLField(
         "Odoo URL",
-        validators=[validate_provider_url],
-        help_text="Address of the Odoo server, e.g. https://mycompany.odoo.com. https is required.",
+        validators=[validate_odoo_base_url],
+        help_text="Address of the Odoo server without /web or /odoo, e.g. https://mycompany.odoo.com. "
+        "https is required (development settings allow http on 127.0.0.1).",
     )
     database = models.CharField(
         max_length=120,
         blank=True,
-        help_text="Odoo database name. Needed only when the server hosts several databases.",
+        help_text="Odoo database name (on Odoo Online, the subdomain). Required for API keys; for OAuth add-ons "
+        "needed only when the server hosts several databases.",
     )
     odoo_version = models.CharField(
         max_length=32,
@@ -95,10 +97,27 @@ class OdooConnection(models.Model):
     def is_linked(self) -> bool:
         return self.status in {self.Status.CONNECTED, self.Status.DEGRADED}
 
-    def set_status(self, status: str, *, error_kind: str = "", error_message: str = "") -> None:
-        """Store a new status; an error kind also records the error and its time."""
+    def clean(self) -> None:
+        # JSON-RPC sends the database name with every call; Odoo rejects an empty one.
+        if self.auth_method == self.AuthMethod.API_KEY and not self.database:
+            raise ValidationError(
+                {"database": "Enter the Odoo database name (on Odoo Online, the subdomain): API keys need it."}
+            )
+
+    def set_status(
+        self, status: str, *, error_kind: str = "", error_message: str = "", clear_error: bool = False
+    ) -> None:
+        """Store a new status; an error kind also records the error and its time.
+
+        ``clear_error`` forgets the last error, for a fresh authorization or a
+        passed connection test, so staff do not see a fixed error in red.
+        """
         self.status = status
         fields = ["status", "updated_at"]
+        if clear_error:
+            self.last_error_kind = self.last_error_message = ""
+            self.last_error_at = None
+            fields += ["last_error_kind", "last_error_message", "last_error_at"]
         if error_kind:
             self.last_error_kind = error_kind
             self.last_error_message = error_message

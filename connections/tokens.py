@@ -81,7 +81,7 @@ def store_authorization(connection: OdooConnection, token_set: oauth.TokenSet) -
             "status": OAuthToken.Status.ACTIVE,
         },
     )
-    connection.set_status(OdooConnection.Status.CONNECTED)
+    connection.set_status(OdooConnection.Status.CONNECTED, clear_error=True)
     logger.info(
         "oauth.authorized connection_id=%s expires_at=%s", connection.pk, _iso(token_set.expires_at)
     )

@@ -37,3 +37,18 @@ def validate_provider_url(url: str) -> None:
             "for a local development server."
         )
     raise ValidationError(f"{url!r} must use https://.")
+
+
+# Paths of Odoo's web client that staff paste by mistake with the server address.
+WEB_CLIENT_PATHS = ("/web", "/odoo")
+
+
+def validate_odoo_base_url(url: str) -> None:
+    """Apply the provider URL rule, and reject an address copied from inside the web client."""
+    validate_provider_url(url)
+    path = urlsplit(url).path.rstrip("/")
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in WEB_CLIENT_PATHS) or "#" in url:
+        base = url.split(path, 1)[0] if path else url
+        raise ValidationError(
+            f"{url!r} points inside Odoo's web client; enter the server address only, e.g. {base!r}."
+        )

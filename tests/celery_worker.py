@@ -77,8 +77,9 @@ class WorkerProcess:
         return self.log_path.read_text()[-4000:] if self.log_path.exists() else ""
 
 
-def flush_queue(broker_url: str) -> None:
-    redis.Redis.from_url(broker_url).flushdb()
+def drop_queue(broker_url: str, queue: str) -> None:
+    """Delete one test queue's messages; other test runs may share the Redis database."""
+    redis.Redis.from_url(broker_url).delete(queue)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):  # noqa: ANN001, ANN201

@@ -289,7 +289,10 @@ def test_sync_now_queues_each_linked(admin_client, django_capture_on_commit_call
     assert response["Location"] == reverse(CHANGELIST)
     messages = messages_of(response)
     assert "Queued a sync of Linked." in messages
-    assert "Not linked, so not synced: Unlinked (Not linked). Click Connect first." in messages
+    assert (
+        "Not linked, so not synced: Unlinked (Not linked). Click Connect (OAuth) or run Test connection (API key) first."
+        in messages
+    )
     assert len(callbacks) == 1
     assert callbacks[0].args == (linked.pk,)
     assert callbacks[0].keywords == {}
@@ -475,7 +478,16 @@ def test_every_action_reports_back(linked, admin_client, django_capture_on_commi
     request = admin_client.get(reverse(CHANGELIST)).wsgi_request
     actions = list(site._registry[OdooConnection].get_actions(request))
     # Destructive ones last, so the others still find a linked connection.
-    order = ["test_connection", "connect", "sync_now", "full_resync", "purge", "disconnect_tokens", "delete_selected"]
+    order = [
+        "test_connection",
+        "connect",
+        "sync_now",
+        "full_resync",
+        "check_deletions",
+        "purge",
+        "disconnect_tokens",
+        "delete_selected",
+    ]
     assert sorted(actions) == sorted(order)
 
     for action in order:

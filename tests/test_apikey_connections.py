@@ -63,8 +63,8 @@ def assert_synced(connection: OdooConnection, control) -> None:  # noqa: ANN001
     assert_matches_truth(connection, truth)
 
 
-@pytest.mark.parametrize(("version", "dialect"), [(17, "jsonrpc"), (19, "json2")])
-def test_link_in_admin_and_sync(version, dialect, sandbox, control, admin_client, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(("version", "dialect", "label"), [(17, "jsonrpc", "JSON-RPC"), (19, "json2", "JSON-2")])
+def test_link_in_admin_and_sync(version, dialect, label, sandbox, control, admin_client, django_capture_on_commit_callbacks):
     control.configure(odoo_version=version)
     connection = api_key_connection(sandbox.url, create_api_key(sandbox.url))
 
@@ -80,7 +80,7 @@ def test_link_in_admin_and_sync(version, dialect, sandbox, control, admin_client
     assert len(callbacks) == 1, "the first sync must be queued on commit"
     report = " ".join(messages)
     assert f"Odoo {version}.0" in report
-    assert dialect in report
+    assert f"through {label} as" in report
     assert "Mitchell Admin" in report
     assert "YourCompany" in report and "My Company (Chicago)" in report
     assert f"{len(control.leads())} leads visible" in report

@@ -24,7 +24,7 @@ from crm.tasks import sync
 from tests.celery_worker import (
     WorkerProcess,
     database_activity,
-    flush_queue,
+    drop_queue,
     redis_url_for_this_process,
     wait_until,
 )
@@ -35,15 +35,14 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 @pytest.fixture
 def broker_url():
-    url = redis_url_for_this_process()
-    flush_queue(url)
-    yield url
-    flush_queue(url)
+    return redis_url_for_this_process()
 
 
 @pytest.fixture
-def queue():
-    return f"test-{uuid.uuid4().hex}"
+def queue(broker_url):
+    name = f"test-{uuid.uuid4().hex}"
+    yield name
+    drop_queue(broker_url, name)
 
 
 def enqueue_sync(broker_url, queue, connection_id, **kwargs):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.celery import app as celery_app
-from tests.celery_worker import WorkerProcess, flush_queue, redis_url_for_this_process
+from tests.celery_worker import WorkerProcess, drop_queue, redis_url_for_this_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -115,11 +115,10 @@ def celery_worker(transactional_db, tmp_path):
     """
     broker_url = redis_url_for_this_process()
     queue = f"browser-{uuid.uuid4().hex}"
-    flush_queue(broker_url)
     worker = WorkerProcess(broker_url, tmp_path / "worker.log", queue=queue).start()
     try:
         with producer_broker(broker_url, queue):
             yield worker
     finally:
         worker.stop()
-        flush_queue(broker_url)
+        drop_queue(broker_url, queue)

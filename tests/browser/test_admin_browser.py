@@ -82,7 +82,8 @@ def test_staff_link_sync_and_disconnect(live_server, odoo, admin_user, celery_wo
     page.fill("#id_oauth_client-0-client_secret", CLIENT_SECRET)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page.click("#copy-redirect-uri")
-    assert page.inner_text("#copy-redirect-uri-status") == "Copied"
+    # The status is set once the clipboard promise resolves.
+    expect(page.locator("#copy-redirect-uri-status")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == callback
     snapshot(page, "02-add")
     page.click("input[name=_continue]")
