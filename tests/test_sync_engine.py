@@ -108,18 +108,19 @@ def test_records_edited_while_paging(linked, control, settings):
 def test_lost_lead_then_restored(linked, control):
     run_sync(linked.pk)
     lead = next(row for row in control.leads() if row["active"] and row["type"] == "opportunity")
-    reason = control._call("GET", "/leads")  # noqa: SLF001 (control API, any lost reason id works)
-    assert reason
 
     control.lose_lead(lead["id"], lost_reason_id=1)
+    lost_row = next(row for row in control.leads() if row["id"] == lead["id"])
     lost_run = run_sync(linked.pk).run
     lost = Lead.objects.get(connection=linked, odoo_id=lead["id"])
 
+    assert lost_row["active"] is False
+    assert lost_row["probability"] == 0
     assert lost_run.archived == 1
     assert lost.status == Lead.Status.LOST
     assert lost.active is False
     assert lost.probability == 0
-    assert lost.lost_reason
+    assert lost.lost_reason == lost_row["lost_reason_id"][1] == "Too expensive"
 
     control.restore_lead(lead["id"])
     restored_run = run_sync(linked.pk).run

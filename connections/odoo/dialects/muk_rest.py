@@ -37,21 +37,21 @@ class MukRestClient(OdooDataClient):
         }
         result = self._call("search_read", model, params)
         if not isinstance(result, list) or not all(isinstance(row, dict) for row in result):
-            raise OdooBadResponse(f"Odoo at {self.host} answered search_read on {model} with something other than a list of records.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned something other than a list of records for search_read on {model}.")
         return result
 
     def search_ids(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> list[int]:
         params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "order": "id asc"}
         result = self._call("search", model, params)
         if not isinstance(result, list) or not all(isinstance(item, int) for item in result):
-            raise OdooBadResponse(f"Odoo at {self.host} answered search on {model} with something other than a list of ids.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned something other than a list of ids for search on {model}.")
         return result
 
     def search_count(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> int:
         params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "count": "true"}
         result = self._call("search", model, params)
         if not isinstance(result, int) or isinstance(result, bool):
-            raise OdooBadResponse(f"Odoo at {self.host} answered a count on {model} with something other than an integer.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned something other than an integer for a count on {model}.")
         return result
 
     def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
