@@ -308,3 +308,41 @@ def test_pages_ending_inside_a_second(linked, control, settings, precision):
     # fields_get and the stage reads come on top.
     assert run.pages == 4
     assert data_requests(control.stats()) - before <= 5 + 4
+
+
+def test_retry_waits_at_least_retry_after(monkeypatch):
+    from connections.odoo.errors import OdooServerError
+    from crm import sync as sync_module
+
+    waits = []
+    monkeypatch.setattr(sync_module.time, "sleep", waits.append)
+    engine = sync_module.LeadSync.__new__(sync_module.LeadSync)
+    engine.connection = type("Connection", (), {"pk": 1})()
+    engine.run_record = type("Run", (), {"pk": 1})()
+    answers = iter([OdooServerError("503 with an HTML body", status=503, retry_after=30.0), ["page"]])
+
+    def call():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert engine._fetch_with_retry(call) == ["page"]
+    assert waits == [30.0]
+
+
+def test_retry_after_beyond_limit_ends_run(monkeypatch, settings):
+    from connections.odoo.errors import OdooRateLimited
+    from crm import sync as sync_module
+
+    settings.ODOO_SYNC_MAX_BACKOFF = 60.0
+    monkeypatch.setattr(sync_module.time, "sleep", lambda seconds: pytest.fail("must not wait"))
+    engine = sync_module.LeadSync.__new__(sync_module.LeadSync)
+    engine.connection = type("Connection", (), {"pk": 1})()
+    engine.run_record = type("Run", (), {"pk": 1})()
+
+    def call():
+        raise OdooRateLimited("429", status=429, retry_after=3600.0)
+
+    with pytest.raises(OdooRateLimited):
+        engine._fetch_with_retry(call)
