@@ -186,7 +186,7 @@ LOGGING = {
         "requests_oauthlib": {"level": "WARNING"},
         "oauthlib": {"level": "WARNING"},
         # The development server's access log shows the OAuth callback's
-        # query string, which holds the authorization code and state.
+        # query string, which contains the authorization code and state.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
@@ -195,13 +195,14 @@ LOGGING = {
 # remain. OCA's refresh token dies with its one-hour access token, so the
 # margin must exceed the interval of the refresh beat task.
 ODOO_TOKEN_REFRESH_MARGIN = env.int("ODOO_TOKEN_REFRESH_MARGIN", default=900)
-# A sync run holds a per-connection lock for at most this many seconds
-# without progress. It must exceed the task's hard time limit, so a live
-# run never loses its lock, while a run killed with SIGKILL frees it.
+# A sync run keeps a per-connection lock for at most this many seconds
+# without progress. It must exceed the task's hard time limit (system check
+# connections.E004), so a live run never loses its lock, while the lock of a
+# run killed with SIGKILL lapses.
 ODOO_SYNC_SOFT_TIME_LIMIT = env.int("ODOO_SYNC_SOFT_TIME_LIMIT", default=540)
 ODOO_SYNC_TIME_LIMIT = env.int("ODOO_SYNC_TIME_LIMIT", default=600)
 ODOO_SYNC_LOCK_TTL = env.int("ODOO_SYNC_LOCK_TTL", default=900)
-# Attempts per page on timeouts, 5xx, 429 and HTML answers, and the longest
+# Attempts per page on timeouts, 5xx, 429 and HTML responses, and the longest
 # wait between two of them (a longer Retry-After ends the run as partial).
 ODOO_SYNC_PAGE_ATTEMPTS = env.int("ODOO_SYNC_PAGE_ATTEMPTS", default=5)
 ODOO_SYNC_MAX_BACKOFF = env.float("ODOO_SYNC_MAX_BACKOFF", default=60.0)

@@ -35,7 +35,7 @@ def code_challenge_for(code_verifier: str) -> str:
 def start(connection: OdooConnection, user, redirect_uri: str) -> tuple[str, str]:  # noqa: ANN001
     """Create a pending authorization; return its state and PKCE code challenge."""
     state = secrets.token_urlsafe(32)
-    # RFC 7636 asks for 43 to 128 characters; 64 random bytes give 86.
+    # RFC 7636 requires 43 to 128 characters; 64 random bytes give 86.
     code_verifier = secrets.token_urlsafe(64)
     now = timezone.now()
     with transaction.atomic():
@@ -63,7 +63,7 @@ def consume(state: str, user) -> AuthorizationRequest:  # noqa: ANN001
     foreign state is left untouched so another user cannot burn it.
     """
     if not state:
-        raise StateError("missing", "The answer from Odoo has no state parameter, so it was ignored.")
+        raise StateError("missing", "The response from Odoo has no state parameter, so it was ignored.")
     with transaction.atomic():
         request = (
             AuthorizationRequest.objects.select_for_update()
@@ -72,11 +72,11 @@ def consume(state: str, user) -> AuthorizationRequest:  # noqa: ANN001
             .first()
         )
         if request is None:
-            raise StateError("unknown", "This authorization answer does not match any Connect click; start again.")
+            raise StateError("unknown", "This authorization response does not match any Connect click; click Connect again.")
         if request.user_id != user.pk:
             raise StateError("foreign", "This authorization was started by another user; start your own.")
         if request.used_at is not None:
-            raise StateError("used", "This authorization answer was already used; click Connect again.")
+            raise StateError("used", "This authorization response was already used; click Connect again.")
         request.used_at = timezone.now()
         request.save(update_fields=["used_at"])
         if request.expires_at <= request.used_at:

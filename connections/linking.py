@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ConnectionReport:
-    """What a successful test found; shown to staff."""
+    """Findings of a successful connection test, shown to staff."""
 
     version: str
     edition: str

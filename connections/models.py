@@ -109,7 +109,7 @@ class OdooConnection(models.Model):
     ) -> None:
         """Store a new status; an error kind also records the error and its time.
 
-        ``clear_error`` forgets the last error, for a fresh authorization or a
+        ``clear_error`` clears the last error after a fresh authorization or a
         passed connection test, so staff do not see a fixed error in red.
         """
         self.status = status
@@ -292,7 +292,7 @@ class ApiKeyCredential(models.Model):
         return self.dialect_override or self.dialect
 
     def reset_verification(self) -> None:
-        """Forget what Odoo said about the previous login or key; call before saving a new one."""
+        """Reset the verification state of the previous login or key; call before saving a new one."""
         self.uid = None
         self.status = self.Status.UNVERIFIED
         self.rejected_at = None

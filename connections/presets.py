@@ -18,14 +18,14 @@ class ProviderPreset:
     authorize_path: str | None
     token_path: str | None
     revoke_path: str | None
-    # How the client authenticates at the token endpoint (RFC 6749 2.3.1).
+    # Client authentication method at the token endpoint (RFC 6749 2.3.1).
     client_auth: ClientAuth
     # Send client_id in the form body even with HTTP Basic, for servers that
     # look for it only there.
     client_id_in_body: bool
     # Key of the data dialect in connections.odoo.dialects; None means staff choose.
     dialect: str | None
-    # Where staff create the client in Odoo, shown beside the admin form.
+    # Instructions for creating the client in Odoo, shown beside the admin form.
     setup_hint: str
 
 

@@ -91,7 +91,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         return _authorization_error(request, connection, error_code)
     code = request.GET.get("code", "")
     if not code:
-        messages.error(request, "Odoo answered without an authorization code. Click Connect again.")
+        messages.error(request, "Odoo redirected back without an authorization code. Click Connect again.")
         return _change_page(connection)
 
     try:
@@ -115,11 +115,11 @@ def _authorization_error(request: HttpRequest, connection: OdooConnection, error
         "oauth.authorization_error connection_id=%s error=%s", connection.pk, error_code if known else "other"
     )
     message = AUTHORIZATION_ERRORS.get(
-        error_code, "Odoo answered with an authorization error. Check the OAuth client in Odoo and connect again."
+        error_code, "Odoo returned an authorization error. Check the OAuth client in Odoo and connect again."
     )
     description = request.GET.get("error_description", "")[:200]
     if description:
-        message = f"{message} Odoo said: {description}"
+        message = f"{message} Odoo's description: {description}"
     messages.error(request, message)
     return _change_page(connection)
 

@@ -162,7 +162,7 @@ class Lead(models.Model):
 
 
 class SyncCursor(models.Model):
-    """Where the next incremental read of a connection starts.
+    """Start position of the next incremental read of a connection.
 
     ``write_date`` is Odoo's whole-second value of the last record saved and
     ``last_id`` the highest id saved within that second, or 0 when that
@@ -234,7 +234,7 @@ class SyncRun(models.Model):
     archived = models.PositiveIntegerField(default=0, help_text="Leads that became archived or lost in Odoo.")
     restored = models.PositiveIntegerField(default=0, help_text="Leads seen again in Odoo after being marked gone.")
     deleted = models.PositiveIntegerField(default=0, help_text="Leads found deleted in Odoo or no longer visible.")
-    # Where this run's own reading stands, so a continuation task resumes it.
+    # Position of this run's own reading, from which a continuation task resumes.
     position_write_date = models.DateTimeField(
         null=True, blank=True, help_text="write_date of the last lead this run saved."
     )

@@ -120,6 +120,6 @@ class RelatedRecords:
             if known is None:
                 cache[record.odoo_id] = record
                 continue
-            # Keep the cached object: it holds fields this upsert left alone.
+            # Keep the cached object: it contains fields this upsert left alone.
             for name in values[record.odoo_id]:
                 setattr(known, name, getattr(record, name))

@@ -1,8 +1,8 @@
 """``make demo``: run the project against the Odoo sandbox on this machine.
 
-Migrates, creates a demo superuser, starts the sandbox, a Celery worker,
-beat and the Django server on 127.0.0.1, links the sandbox through the
-real OAuth flow with the requests a browser would make, waits for the
+Migrates and creates a demo superuser. Starts the sandbox, a Celery
+worker, beat and the Django server on 127.0.0.1. Links the sandbox through
+the real OAuth flow with the requests a browser would make, waits for the
 first sync and prints the admin URL. Ctrl-C stops every process it started.
 """
 
@@ -116,7 +116,7 @@ class Demo:
                 return
             except requests.ConnectionError:
                 time.sleep(0.3)
-        raise SystemExit(f"{name} did not answer at {url} within {timeout:.0f} s; see {LOGS}.")
+        raise SystemExit(f"{name} did not respond at {url} within {timeout:.0f} s; see {LOGS}.")
 
     # --- steps -------------------------------------------------------------
 

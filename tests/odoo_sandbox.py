@@ -116,6 +116,15 @@ def odoo_datetime(value):
     return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC) if value else None
 
 
+def local_odoo_id(record):  # noqa: ANN001, ANN201
+    return record.odoo_id if record is not None else None
+
+
+def odoo_id_of(value):  # noqa: ANN001, ANN201
+    """Return the id of an Odoo many-to-one value, or None for ``false``."""
+    return value[0] if value else None
+
+
 def assert_matches_truth(connection, truth):
     """Assert that the local leads of ``connection`` still in Odoo equal the sandbox's rows, field by field."""
     leads = Lead.objects.filter(connection=connection, deleted_in_odoo_at__isnull=True)
@@ -129,9 +138,9 @@ def assert_matches_truth(connection, truth):
         assert lead.write_date == odoo_datetime(row["write_date"]), row["id"]
         assert lead.email == (row["email_from"] or ""), row["id"]
         assert lead.expected_revenue == (Decimal(repr(float(row["expected_revenue"]))).quantize(Decimal("0.01")) if row["expected_revenue"] is not False else None), row["id"]
-        assert (lead.stage.odoo_id if lead.stage else False) == (row["stage_id"][0] if row["stage_id"] else False), row["id"]
-        assert (lead.salesperson.odoo_id if lead.salesperson else False) == (row["user_id"][0] if row["user_id"] else False), row["id"]
-        assert (lead.team.odoo_id if lead.team else False) == (row["team_id"][0] if row["team_id"] else False), row["id"]
+        assert local_odoo_id(lead.stage) == odoo_id_of(row["stage_id"]), row["id"]
+        assert local_odoo_id(lead.salesperson) == odoo_id_of(row["user_id"]), row["id"]
+        assert local_odoo_id(lead.team) == odoo_id_of(row["team_id"]), row["id"]
         assert sorted(tag.odoo_id for tag in lead.tags.all()) == sorted(row["tag_ids"]), row["id"]
         assert lead.odoo_company == (row["company_id"][1] if row["company_id"] else ""), row["id"]
 

@@ -82,7 +82,8 @@ def test_link_in_admin_and_sync(version, dialect, label, sandbox, control, admin
     assert f"Odoo {version}.0" in report
     assert f"through {label} as" in report
     assert "Mitchell Admin" in report
-    assert "YourCompany" in report and "My Company (Chicago)" in report
+    assert "YourCompany" in report
+    assert "My Company (Chicago)" in report
     assert f"{len(control.leads())} leads visible" in report
     assert "won_status" in report if version == 19 else "won_status" not in report
     assert_synced(connection, control)

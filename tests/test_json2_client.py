@@ -1,4 +1,4 @@
-"""JSON-2 client: the statuses of a search_read answered in turn, body parsing and cookies."""
+"""JSON-2 client: the statuses returned in turn for a search_read, body parsing and cookies."""
 
 from __future__ import annotations
 

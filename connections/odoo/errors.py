@@ -38,7 +38,7 @@ class OdooRateLimited(OdooError):
 
 
 class OdooBadResponse(OdooError):
-    """An answer that is not the JSON the API promises, such as an HTML page from a proxy."""
+    """A response that is not the JSON the API promises, such as an HTML page from a proxy."""
 
     kind = "bad_response"
     transient = True
@@ -97,7 +97,7 @@ class OdooCredentialsRejected(OdooUnauthorized):
 
 
 class OdooSessionExpired(OdooError):
-    """Odoo answered that the session expired (JSON-RPC error code 100)."""
+    """Odoo reported that the session expired (JSON-RPC error code 100)."""
 
     kind = "session_expired"
 

@@ -1,6 +1,6 @@
 """OAuth 2.0 client for Odoo's authorization-server add-ons, built on requests-oauthlib.
 
-It knows no models: it takes URLs and credentials, returns a ``TokenSet`` and
+It uses no models: it takes URLs and credentials, returns a ``TokenSet`` and
 raises the errors of ``connections.odoo.errors``. The add-ons bend RFC 6749
 in small ways (lifetime under ``access_token_validity``, ``expires_in`` as a
 string or 0, ``scope: null``, errors as ``{"code", "message"}``); a
@@ -47,7 +47,7 @@ INVALID_CLIENT_MESSAGES = ("invalid credentials", "invalid user")
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """One OAuth client registration as the token endpoint sees it."""
+    """Settings of one OAuth client registration, as the token endpoint needs them."""
 
     client_id: str
     client_secret: str
@@ -125,7 +125,7 @@ def refresh(config: ClientConfig, *, refresh_token: str, timeout: float) -> Toke
 def revoke(config: ClientConfig, *, token: str, token_type_hint: str, timeout: float) -> bool:
     """Revoke a token (RFC 7009). Return False when the server did not confirm it.
 
-    The add-ons answer unknown tokens with 401 and may keep Odoo's CSRF
+    The add-ons reject unknown tokens with 401 and may keep Odoo's CSRF
     check on the route, so any failure means "revoked locally only".
     """
     if not config.revoke_url:
@@ -206,7 +206,7 @@ class _token_errors:
         if exc is None or isinstance(exc, TokenEndpointError | OdooBadResponse) or not isinstance(exc, Exception):
             return False
         if isinstance(exc, requests.Timeout):
-            raise OdooTimeout(f"The token endpoint at {self.host} did not answer within {self.timeout:g} s.") from exc
+            raise OdooTimeout(f"The token endpoint at {self.host} did not respond within {self.timeout:g} s.") from exc
         if isinstance(exc, requests.ConnectionError):
             raise OdooUnreachable(f"Could not connect to the token endpoint at {self.host}.") from exc
         if isinstance(exc, OAuth2Error):
@@ -230,7 +230,7 @@ def _check_token_response(response: requests.Response, host: str) -> dict[str, A
     body = _decode_object(response)
     if body is None:
         raise OdooBadResponse(
-            f"The token endpoint at {host} answered HTTP {response.status_code} without a JSON object "
+            f"The token endpoint at {host} responded with HTTP {response.status_code} without a JSON object "
             f"({response.headers.get('Content-Type', 'no content type')}).",
             status=response.status_code,
         )
@@ -251,10 +251,10 @@ def _decode_object(response: requests.Response) -> dict[str, Any] | None:
 
 def _token_error(body: dict[str, Any], status: int, host: str) -> TokenEndpointError:
     code = str(body.get("error") or "").strip()
-    # Synconics answers {"code": 401, "message": "Invalid Credentials."}.
+    # Synconics responds with {"code": 401, "message": "Invalid Credentials."}.
     message = str(body.get("message") or body.get("error_description") or "").strip()
     lowered = message.lower()
-    summary = f"The token endpoint at {host} answered HTTP {status}"
+    summary = f"The token endpoint at {host} responded with HTTP {status}"
     if code == "invalid_grant" or any(text in lowered for text in INVALID_GRANT_MESSAGES):
         return InvalidGrant(f"{summary}: the grant is invalid, expired or revoked.", error_code="invalid_grant", status=status)
     if code in INVALID_CLIENT_CODES or (not code and any(text in lowered for text in INVALID_CLIENT_MESSAGES)):

@@ -64,7 +64,7 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     try:
         response = session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.Timeout as error:
-        raise OdooTimeout(f"Odoo at {host} did not answer within {timeout:g} s.") from error
+        raise OdooTimeout(f"Odoo at {host} did not respond within {timeout:g} s.") from error
     except requests.ConnectionError as error:
         raise OdooUnreachable(f"Could not connect to Odoo at {host}: {type(error).__name__}.") from error
     raise_for_transient_status(response, host)
@@ -79,7 +79,7 @@ def raise_for_transient_status(response: requests.Response, host: str) -> None:
         )
     if response.status_code >= 500:
         raise OdooServerError(
-            f"Odoo at {host} answered HTTP {response.status_code}.",
+            f"Odoo at {host} responded with HTTP {response.status_code}.",
             status=response.status_code,
             retry_after=retry_after,
         )
@@ -95,12 +95,12 @@ def json_body(response: requests.Response, host: str) -> Any:
     if not is_json(response):
         content_type = response.headers.get("Content-Type", "no content type")
         raise OdooBadResponse(
-            f"Odoo at {host} answered HTTP {response.status_code} with {content_type} instead of JSON.",
+            f"Odoo at {host} responded with HTTP {response.status_code} with {content_type} instead of JSON.",
             status=response.status_code,
         )
     try:
         return response.json()
     except (json.JSONDecodeError, ValueError) as error:
         raise OdooBadResponse(
-            f"Odoo at {host} answered HTTP {response.status_code} with invalid JSON.", status=response.status_code
+            f"Odoo at {host} responded with HTTP {response.status_code} with invalid JSON.", status=response.status_code
         ) from error

@@ -108,11 +108,11 @@ def _version_over_jsonrpc(session: requests.Session, base_url: str, *, timeout: 
     response = send(session, "POST", f"{base_url}/jsonrpc", timeout=timeout, json=payload)
     if response.status_code != 200:
         raise OdooRequestRejected(
-            f"Odoo at {host} did not report its version: /web/version and /jsonrpc answered HTTP {response.status_code}.",
+            f"Odoo at {host} did not report its version: /web/version and /jsonrpc responded with HTTP {response.status_code}.",
             status=response.status_code,
         )
     body = json_body(response, host)
     result: Any = body.get("result") if isinstance(body, dict) else None
     if not isinstance(result, dict):
-        raise OdooBadResponse(f"Odoo at {host} answered common.version without a version.")
+        raise OdooBadResponse(f"Odoo at {host} returned common.version without a version.")
     return parse_version(result.get("server_version"), result.get("server_version_info"))

@@ -3,7 +3,7 @@
 The API key is the bearer; every argument goes by name in a JSON object and the response body is
 the bare return value. Errors are classified by HTTP status first. Bodies are parsed only
 when they are JSON, because proxies and Odoo's own HTTP stack answer some errors with HTML,
-and builds before 19.0 answered some with a bare JSON string instead of an error object.
+and builds before 19.0 returned some as a bare JSON string instead of an error object.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class Json2Client(OdooDataClient):
         context = results.mapping(self.call("res.users", "context_get", {}), self.host, "context_get on res.users")
         uid = context.get("uid")
         if not isinstance(uid, int) or isinstance(uid, bool):
-            raise OdooBadResponse(f"Odoo at {self.host} answered context_get without a user id.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned context_get without a user id.")
         rows = results.records(
             self.call("res.users", "read", {"ids": [uid], "fields": ["company_ids"]}), self.host, "read on res.users"
         )
@@ -107,7 +107,7 @@ class Json2Client(OdooDataClient):
         status = response.status_code
         if response.is_redirect:
             raise OdooBadResponse(
-                f"Odoo at {self.host} redirected {call} (HTTP {status}) instead of answering it.", status=status
+                f"Odoo at {self.host} redirected {call} (HTTP {status}) instead of running it.", status=status
             )
         if status == 200:
             return json_body(response, self.host)
@@ -123,7 +123,7 @@ class Json2Client(OdooDataClient):
             name or "unknown",
             redact(debug, secret) if debug else "none",
         )
-        text = f"Odoo at {self.host} answered {call} with HTTP {status} ({name or 'no error name'}): {message}"
+        text = f"Odoo at {self.host} rejected {call} with HTTP {status} ({name or 'no error name'}): {message}"
         if status == 403:
             raise OdooAccessDenied(text, status=status)
         if status == 404 and name == MISSING_ERROR:

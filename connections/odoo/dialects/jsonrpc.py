@@ -167,7 +167,7 @@ class JsonRpcClient(OdooDataClient):
     def _decode(self, response: requests.Response, call: str) -> dict[str, Any]:
         if response.is_redirect:
             raise OdooBadResponse(
-                f"Odoo at {self.host} redirected {call} (HTTP {response.status_code}) instead of answering it.",
+                f"Odoo at {self.host} redirected {call} (HTTP {response.status_code}) instead of running it.",
                 status=response.status_code,
             )
         if response.status_code == 404:
@@ -184,7 +184,7 @@ class JsonRpcClient(OdooDataClient):
             )
         body = json_body(response, self.host)
         if not isinstance(body, dict) or ("result" not in body and "error" not in body and "jsonrpc" not in body):
-            raise OdooBadResponse(f"Odoo at {self.host} answered {call} with something other than a JSON-RPC response.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned something other than a JSON-RPC response for {call}.")
         return body
 
     def _error(self, error: Any, call: str, secret: str) -> Exception:
@@ -202,7 +202,7 @@ class JsonRpcClient(OdooDataClient):
             name or "unknown",
             redact(debug, secret) if isinstance(debug, str) else "none",
         )
-        text = f"Odoo at {self.host} answered {call} with {name or 'an error'}: {message}"
+        text = f"Odoo at {self.host} failed {call} with {name or 'an error'}: {message}"
         if name == ACCESS_DENIED:
             return KeyRefused(text)
         if name == SESSION_EXPIRED:

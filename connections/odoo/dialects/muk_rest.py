@@ -9,6 +9,7 @@ import requests
 
 from ..errors import OdooAccessDenied, OdooBadResponse, OdooRequestRejected
 from ..transport import json_body
+from . import results
 from .base import Domain, OdooDataClient
 
 
@@ -35,44 +36,30 @@ class MukRestClient(OdooDataClient):
             "offset": str(offset),
             "with_context": json.dumps(context or {}),
         }
-        result = self._call("search_read", model, params)
-        if not isinstance(result, list) or not all(isinstance(row, dict) for row in result):
-            raise OdooBadResponse(f"Odoo at {self.host} returned something other than a list of records for search_read on {model}.")
-        return result
+        return results.records(self._call("search_read", model, params), self.host, f"search_read on {model}")
 
     def search_ids(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> list[int]:
         params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "order": "id asc"}
-        result = self._call("search", model, params)
-        if not isinstance(result, list) or not all(isinstance(item, int) for item in result):
-            raise OdooBadResponse(f"Odoo at {self.host} returned something other than a list of ids for search on {model}.")
-        return result
+        return results.ids(self._call("search", model, params), self.host, f"search on {model}")
 
     def search_count(self, model: str, *, domain: Domain, context: dict[str, Any] | None = None) -> int:
         params = {"domain": json.dumps(domain), "with_context": json.dumps(context or {}), "count": "true"}
-        result = self._call("search", model, params)
-        if not isinstance(result, int) or isinstance(result, bool):
-            raise OdooBadResponse(f"Odoo at {self.host} returned something other than an integer for a count on {model}.")
-        return result
+        return results.count(self._call("search", model, params), self.host, f"search_count on {model}")
 
     def fields_get(self, model: str) -> dict[str, dict[str, Any]]:
         attributes = ["string", "type", "relation"]
         result = self._call("call", f"{model}/fields_get", {"args": "[]", "kwargs": json.dumps({"attributes": attributes})})
-        if not isinstance(result, dict):
-            raise OdooBadResponse(f"Odoo at {self.host} answered fields_get on {model} with something other than an object.")
-        return result
+        return results.mapping(result, self.host, f"fields_get on {model}")
 
     def current_user(self) -> dict[str, Any]:
         context = self._call("call", "res.users/context_get", {"args": "[]", "kwargs": "{}"})
         uid = context.get("uid") if isinstance(context, dict) else None
         if not isinstance(uid, int):
-            raise OdooBadResponse(f"Odoo at {self.host} answered context_get without a user id.")
+            raise OdooBadResponse(f"Odoo at {self.host} returned context_get without a user id.")
         rows = self.search_read(
             "res.users", domain=[("id", "=", uid)], fields=["company_ids"], order="id asc", limit=1
         )
-        company_ids = rows[0].get("company_ids") if rows else None
-        if not isinstance(company_ids, list):
-            raise OdooBadResponse(f"Odoo at {self.host} returned no company_ids for user {uid}.")
-        return {"uid": uid, "company_ids": company_ids}
+        return {"uid": uid, "company_ids": results.company_ids(rows, self.host, uid)}
 
     def _call(self, route: str, model: str, params: dict[str, str]) -> Any:
         url = f"{self.base_url}{self.api_path}/{route}/{model}"
@@ -102,7 +89,7 @@ class MukRestClient(OdooDataClient):
         )
 
     def _is_rejection(self, response: requests.Response) -> bool:
-        # MuK answers an invalid or expired bearer with 401, and some builds
+        # MuK rejects an invalid or expired bearer with 401, and some builds
         # with 403 and an "invalid token" message.
         if response.status_code == 401:
             return True

@@ -1,4 +1,4 @@
-"""Checks that a decoded answer has the shape the Odoo method promises."""
+"""Check that a decoded response has the shape the Odoo method promises."""
 
 from __future__ import annotations
 
@@ -9,25 +9,25 @@ from ..errors import OdooBadResponse
 
 def records(result: Any, host: str, call: str) -> list[dict[str, Any]]:
     if not isinstance(result, list) or not all(isinstance(row, dict) for row in result):
-        raise OdooBadResponse(f"Odoo at {host} answered {call} with something other than a list of records.")
+        raise OdooBadResponse(f"Odoo at {host} returned something other than a list of records for {call}.")
     return result
 
 
 def ids(result: Any, host: str, call: str) -> list[int]:
     if not isinstance(result, list) or not all(isinstance(item, int) and not isinstance(item, bool) for item in result):
-        raise OdooBadResponse(f"Odoo at {host} answered {call} with something other than a list of ids.")
+        raise OdooBadResponse(f"Odoo at {host} returned something other than a list of ids for {call}.")
     return result
 
 
 def count(result: Any, host: str, call: str) -> int:
     if not isinstance(result, int) or isinstance(result, bool):
-        raise OdooBadResponse(f"Odoo at {host} answered {call} with something other than an integer.")
+        raise OdooBadResponse(f"Odoo at {host} returned something other than an integer for {call}.")
     return result
 
 
 def mapping(result: Any, host: str, call: str) -> dict[str, Any]:
     if not isinstance(result, dict):
-        raise OdooBadResponse(f"Odoo at {host} answered {call} with something other than an object.")
+        raise OdooBadResponse(f"Odoo at {host} returned something other than an object for {call}.")
     return result
 
 
